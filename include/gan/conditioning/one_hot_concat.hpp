@@ -1,0 +1,35 @@
+#pragma once
+/// @file
+/// Conditioning by concatenation, as in the paper's code (and Mirza & Osindero, 2014).
+
+#include <gan/conditioning/conditioning.hpp>
+
+#include <ATen/ATen.h>
+
+namespace gan::conditioning {
+
+namespace detail {
+inline at::Tensor one_hot(const at::Tensor& labels, int64_t n, const at::TensorOptions& o) {
+  return at::one_hot(labels.to(at::kLong), n).to(o);
+}
+}  // namespace detail
+
+/// The label's one-hot vector is appended to z, and one-hot planes (constant images, one per
+/// class) to the discriminator's input channels.
+struct OneHotConcat : Base {
+  void configure(NetworkSpec& spec) {
+    Base::configure(spec);
+    spec.g_condition_dim(num_classes).d_condition_channels(num_classes);
+  }
+  at::Tensor generator_input(const at::Tensor& z, const at::Tensor& labels) const {
+    return at::cat({z, detail::one_hot(labels, num_classes, z.options())}, 1);
+  }
+  at::Tensor discriminator_input(const at::Tensor& x, const at::Tensor& labels) const {
+    auto planes = detail::one_hot(labels, num_classes, x.options())
+                      .view({x.size(0), num_classes, 1, 1})
+                      .expand({x.size(0), num_classes, x.size(2), x.size(3)});
+    return at::cat({x, planes}, 1);
+  }
+};
+
+}  // namespace gan::conditioning

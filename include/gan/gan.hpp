@@ -1,0 +1,32 @@
+#pragma once
+/// @file
+/// The umbrella header of the core library (libtorch + Eigen; no OpenCV).
+
+#include <gan/conditioning/auxiliary_classifier.hpp>
+#include <gan/conditioning/combine.hpp>
+#include <gan/conditioning/conditional_batch_norm.hpp>
+#include <gan/conditioning/conditioning.hpp>
+#include <gan/conditioning/one_hot_concat.hpp>
+#include <gan/conditioning/projection.hpp>
+#include <gan/loss/adversarial_loss.hpp>
+#include <gan/loss/hinge.hpp>
+#include <gan/loss/least_squares.hpp>
+#include <gan/loss/non_saturating.hpp>
+#include <gan/loss/wasserstein.hpp>
+#include <gan/nn/architecture.hpp>
+#include <gan/nn/blocks.hpp>
+#include <gan/nn/conditional_batch_norm.hpp>
+#include <gan/nn/discriminator.hpp>
+#include <gan/nn/generator.hpp>
+#include <gan/nn/layers.hpp>
+#include <gan/nn/network_spec.hpp>
+#include <gan/nn/self_attention.hpp>
+#include <gan/nn/spectral_norm.hpp>
+#include <gan/presets.hpp>
+#include <gan/regularizer/gradient_penalty.hpp>
+#include <gan/regularizer/lipschitz_constraint.hpp>
+#include <gan/regularizer/weight_clipping.hpp>
+#include <gan/train/checkpoint.hpp>
+#include <gan/train/ema.hpp>
+#include <gan/train/options.hpp>
+#include <gan/train/trainer.hpp>

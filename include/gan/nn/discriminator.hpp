@@ -1,0 +1,164 @@
+#pragma once
+/// @file
+/// The discriminator (critic) family: a stack of down-sampling blocks, with optional
+/// self-attention and spectral normalisation, a head of width 1 or k, and optionally a
+/// projection term (Miyato & Koyama, 2018) and an auxiliary classifier (Odena et al., 2017).
+
+#include <gan/nn/blocks.hpp>
+#include <gan/nn/generator.hpp>
+#include <gan/nn/self_attention.hpp>
+
+#include <torch/nn/modules/container/modulelist.h>
+
+namespace gan::nn {
+
+/// What a discriminator returns.
+struct CriticOutput {
+  /// Adversarial scores (logits for BCE), [N, output_dim].
+  torch::Tensor score;
+  /// Class logits of an auxiliary classifier, [N, num_classes]; undefined without one.
+  torch::Tensor class_logits;
+};
+
+/// Options of `Discriminator`. `layers` are the blocks (conv → norm → LeakyReLU 0.2); `head`
+/// is the last convolution, whose geometry must reduce the last block's map to 1×1.
+struct DiscriminatorOptions {
+  DiscriminatorOptions(int64_t image_size, std::vector<ConvLayer> layers, ConvLayer head)
+      : image_size_(image_size), layers_(std::move(layers)), head_(head) {}
+
+  /// The family: `num_blocks` blocks that halve the size, widths doubling from `base_width`
+  /// and capped at `max_width`, no norm in the first block (DCGAN), then a head whose
+  /// kernel covers the last map. `num_blocks` 0 picks as many as leave a map >= 3.
+  static DiscriminatorOptions family(int64_t image_size, int64_t base_width = 64,
+                                     int64_t num_blocks = 0, int64_t max_width = 512) {
+    if (num_blocks == 0) num_blocks = detail::auto_blocks(image_size);
+    detail::check_family(image_size, base_width, num_blocks, "Discriminator");
+    std::vector<ConvLayer> layers;
+    for (int64_t i = 0; i < num_blocks; ++i)
+      layers.push_back({std::min(max_width, base_width << i), 4, 2, 1});
+    auto o = DiscriminatorOptions(image_size, std::move(layers), {0, image_size >> num_blocks, 1, 0});
+    o.norm_first(false);
+    return o;
+  }
+
+  /// The 96×96 discriminator of the paper's code: convs with kernels 2/2/4/4, stride 2,
+  /// widths 64-128-256-512, BN and LeakyReLU 0.2 in every block, then a 4×4 stride-2 conv.
+  static DiscriminatorOptions paper96() {
+    return DiscriminatorOptions(96, {{64, 2, 2, 0}, {128, 2, 2, 0}, {256, 4, 2, 0}, {512, 4, 2, 0}},
+                                {0, 4, 2, 0});
+  }
+
+  TORCH_ARG(int64_t, image_size);
+  TORCH_ARG(std::vector<ConvLayer>, layers);
+  TORCH_ARG(ConvLayer, head);
+  TORCH_ARG(int64_t, channels) = 3;
+  /// Extra input channels that a conditioning appends (one-hot planes: the class count).
+  TORCH_ARG(int64_t, condition_channels) = 0;
+  /// Width of the adversarial output: 1, or k (the paper's model E: 8).
+  TORCH_ARG(int64_t, output_dim) = 1;
+  TORCH_ARG(Norm, norm) = Norm::batch;
+  /// Whether the first block is normalised too (the paper's code: yes; DCGAN: no).
+  TORCH_ARG(bool, norm_first) = true;
+  TORCH_ARG(std::vector<int64_t>, attention_at) = {};
+  TORCH_ARG(bool, spectral_norm) = false;
+  TORCH_ARG(int64_t, num_classes) = 0;
+  /// Adds ⟨embed(label), features⟩ to every score (projection discriminator).
+  TORCH_ARG(bool, projection) = false;
+  /// Adds a head of `num_classes` logits (AC-GAN).
+  TORCH_ARG(bool, aux_classifier) = false;
+};
+
+/// A discriminator: D(x, labels) → `CriticOutput`. `x` has `channels + condition_channels`
+/// channels; `labels` are read by the projection term only.
+class DiscriminatorImpl : public torch::nn::Cloneable<DiscriminatorImpl> {
+ public:
+  explicit DiscriminatorImpl(DiscriminatorOptions options) : options(std::move(options)) {
+    reset();
+  }
+
+  void reset() override {
+    const auto& o = options;
+    TORCH_CHECK_VALUE(!o.layers().empty(), "Discriminator: needs at least one block");
+    TORCH_CHECK_VALUE(o.output_dim() > 0, "Discriminator: output_dim must be > 0, got ",
+                      o.output_dim());
+    TORCH_CHECK_VALUE(!(o.projection() || o.aux_classifier()) || o.num_classes() > 0,
+                      "Discriminator: projection and aux_classifier need num_classes > 0");
+    detail::check_attention(o.attention_at(), o.layers().size(), "Discriminator");
+    blocks = register_module("blocks", torch::nn::ModuleList());
+    int64_t in = o.channels() + o.condition_channels(), size = o.image_size();
+    for (size_t i = 0; i < o.layers().size(); ++i) {
+      const auto& l = o.layers()[i];
+      auto b = DownBlockOptions(in, l.out_channels)
+                   .kernel(l.kernel)
+                   .stride(l.stride)
+                   .padding(l.padding)
+                   .norm(i == 0 && !o.norm_first() ? Norm::none : o.norm())
+                   .spectral_norm(o.spectral_norm());
+      size = b.output_size(size);
+      TORCH_CHECK_VALUE(size >= 1, "Discriminator: block ", i + 1, " leaves no pixels of a ",
+                        o.image_size(), "x", o.image_size(), " input");
+      blocks->push_back(DownBlock(b));
+      in = l.out_channels;
+      if (std::count(o.attention_at().begin(), o.attention_at().end(), int64_t(i + 1)))
+        blocks->push_back(
+            SelfAttention(SelfAttentionOptions(in).spectral_norm(o.spectral_norm())));
+    }
+    const auto& h = o.head();
+    TORCH_CHECK_VALUE(detail::conv_size(size, h.kernel, h.stride, h.padding) == 1,
+                      "Discriminator: the head (kernel ", h.kernel, ", stride ", h.stride,
+                      ") does not reduce the last ", size, "x", size, " map to 1x1");
+    feature_dim = in * size * size;
+    auto head_conv = [&](int64_t out) {
+      return conv2d(torch::nn::Conv2dOptions(in, out, h.kernel).stride(h.stride).padding(h.padding),
+                    o.spectral_norm());
+    };
+    head = head_conv(o.output_dim());
+    register_module("head", head.ptr());
+    if (o.projection()) {
+      embed = nn::embedding(torch::nn::EmbeddingOptions(o.num_classes(), feature_dim),
+                            o.spectral_norm());
+      register_module("embed", embed.ptr());
+      // Scaled like the head (a linear map of the same features), not N(0, 1) as Embedding's
+      // default: with that, the projection term swamps the score at the start.
+      torch::NoGradGuard no_grad;
+      const double bound = 1.0 / std::sqrt(double(feature_dim));
+      embed.ptr()->named_parameters()[o.spectral_norm() ? "module.weight" : "weight"].uniform_(
+          -bound, bound);
+    }
+    if (o.aux_classifier()) {
+      classifier = head_conv(o.num_classes());
+      register_module("classifier", classifier.ptr());
+    }
+  }
+
+  CriticOutput forward(const torch::Tensor& x, const torch::Tensor& labels = {}) {
+    const int64_t in = options.channels() + options.condition_channels();
+    TORCH_CHECK_VALUE(x.dim() == 4 && x.size(1) == in && x.size(2) == options.image_size() &&
+                          x.size(3) == options.image_size(),
+                      "Discriminator: expected input of shape [N, ", in, ", ",
+                      options.image_size(), ", ", options.image_size(), "], got ", x.sizes());
+    auto h = x;
+    for (const auto& m : *blocks) {
+      if (auto down = std::dynamic_pointer_cast<DownBlockImpl>(m))
+        h = down->forward(h, labels);
+      else
+        h = m->as<SelfAttentionImpl>()->forward(h);
+    }
+    CriticOutput out{head.forward(h).flatten(1), {}};
+    if (options.projection()) {
+      TORCH_CHECK_VALUE(labels.defined() && labels.dim() == 1 && labels.size(0) == x.size(0),
+                        "Discriminator: the projection needs one label per sample");
+      out.score = out.score + (embed.forward(labels) * h.flatten(1)).sum(1, true);
+    }
+    if (options.aux_classifier()) out.class_logits = classifier.forward(h).flatten(1);
+    return out;
+  }
+
+  DiscriminatorOptions options;
+  torch::nn::ModuleList blocks{nullptr};
+  torch::nn::AnyModule head, embed, classifier;
+  int64_t feature_dim = 0;
+};
+TORCH_MODULE(Discriminator);
+
+}  // namespace gan::nn

@@ -1,0 +1,264 @@
+#pragma once
+/// @file
+/// Definitions of `Trainer`'s members (included at the end of trainer.hpp).
+
+#include <gan/train/trainer.hpp>
+
+#include <torch/nn/modules/batchnorm.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/utils.h>
+
+#include <cmath>
+
+namespace gan {
+
+template <Architecture A, loss::AdversarialLoss L, regularizer::LipschitzConstraint R,
+          conditioning::Conditioning C>
+Trainer<A, L, R, C>::Trainer(NetworkSpec spec, TrainerOptions options, A architecture, L loss,
+                             R constraint, C conditioning)
+    : spec_(std::move(spec)),
+      options_(std::move(options)),
+      arch_(std::move(architecture)),
+      loss_(std::move(loss)),
+      constraint_(std::move(constraint)),
+      conditioning_(std::move(conditioning)),
+      rng_(at::make_generator<at::CPUGeneratorImpl>(options_.seed())) {
+  TORCH_CHECK_VALUE(options_.n_critic() >= 1, "Trainer: n_critic must be >= 1, got ",
+                    options_.n_critic());
+  TORCH_CHECK_VALUE(options_.ema_decay() >= 0 && options_.ema_decay() < 1,
+                    "Trainer: ema_decay must lie in [0, 1), got ", options_.ema_decay());
+  spec_.validate();
+  conditioning_.configure(spec_);
+  torch::manual_seed(options_.seed());
+  g_ = arch_.make_generator(spec_);
+  d_ = arch_.make_discriminator(spec_);
+  init_weights();
+  g_->to(options_.device());
+  d_->to(options_.device());
+  opt_g_ = options_.g_optimizer().make(g_->parameters());
+  opt_d_ = options_.d_optimizer().make(d_->parameters());
+  if (options_.ema_decay() > 0) ema_ = Ema(*g_);
+}
+
+template <Architecture A, loss::AdversarialLoss L, regularizer::LipschitzConstraint R,
+          conditioning::Conditioning C>
+void Trainer<A, L, R, C>::init_weights() {
+  if (options_.init() == WeightInit::pytorch) return;
+  const double bn_mean = options_.init() == WeightInit::paper ? 0.0 : 1.0;
+  torch::NoGradGuard no_grad;
+  for (auto* net : {static_cast<torch::nn::Module*>(g_.get()),
+                    static_cast<torch::nn::Module*>(d_.get())}) {
+    for (const auto& m : net->modules()) {
+      if (auto* c = dynamic_cast<torch::nn::Conv2dImpl*>(m.get())) c->weight.normal_(0, 0.02);
+      if (auto* c = dynamic_cast<torch::nn::ConvTranspose2dImpl*>(m.get()))
+        c->weight.normal_(0, 0.02);
+      if (auto* b = dynamic_cast<torch::nn::BatchNorm2dImpl*>(m.get()); b && b->options.affine()) {
+        b->weight.normal_(bn_mean, 0.02);
+        b->bias.zero_();
+      }
+    }
+  }
+}
+
+template <Architecture A, loss::AdversarialLoss L, regularizer::LipschitzConstraint R,
+          conditioning::Conditioning C>
+void Trainer<A, L, R, C>::check_batch(const torch::Tensor& real, const torch::Tensor& labels) const {
+  const int64_t s = spec_.image_size(), c = spec_.channels();
+  TORCH_CHECK_VALUE(real.defined() && real.dim() == 4 && real.size(1) == c && real.size(2) == s &&
+                        real.size(3) == s && real.is_floating_point(),
+                    "Trainer: expected real images of shape [N, ", c, ", ", s, ", ", s,
+                    "] (floating point), got ",
+                    real.defined() ? c10::str(real.sizes(), " ", real.scalar_type())
+                                   : std::string("an undefined tensor"));
+  TORCH_CHECK_VALUE(real.size(0) > 0, "Trainer: the batch is empty");
+  TORCH_CHECK_VALUE(labels.defined() && labels.dim() == 1 && !labels.is_floating_point(),
+                    "Trainer: expected integer labels of shape [N], got ",
+                    labels.defined() ? c10::str(labels.sizes(), " ", labels.scalar_type())
+                                     : std::string("an undefined tensor"));
+  TORCH_CHECK_VALUE(labels.size(0) == real.size(0), "Trainer: ", real.size(0), " images but ",
+                    labels.size(0), " labels");
+  const auto lo = labels.min().item<int64_t>(), hi = labels.max().item<int64_t>();
+  TORCH_CHECK_VALUE(lo >= 0 && hi < spec_.num_classes(), "Trainer: label ",
+                    lo < 0 ? lo : hi, " is out of range [0, ", spec_.num_classes(), ")");
+}
+
+template <Architecture A, loss::AdversarialLoss L, regularizer::LipschitzConstraint R,
+          conditioning::Conditioning C>
+nn::CriticOutput Trainer<A, L, R, C>::critic(const torch::Tensor& images,
+                                             const torch::Tensor& labels) {
+  return d_->forward(conditioning_.discriminator_input(images, labels), labels);
+}
+
+template <Architecture A, loss::AdversarialLoss L, regularizer::LipschitzConstraint R,
+          conditioning::Conditioning C>
+torch::Tensor Trainer<A, L, R, C>::noise(int64_t n, double truncation) {
+  auto z = at::randn({n, spec_.z_dim()}, rng_, at::TensorOptions(at::kFloat));
+  if (truncation > 0) {
+    for (auto out = z.abs() > truncation; out.any().item<bool>(); out = z.abs() > truncation)
+      z.masked_scatter_(out, at::randn({out.sum().item<int64_t>()}, rng_,
+                                       at::TensorOptions(at::kFloat)));
+  }
+  return z.to(options_.device());
+}
+
+template <Architecture A, loss::AdversarialLoss L, regularizer::LipschitzConstraint R,
+          conditioning::Conditioning C>
+torch::Tensor Trainer<A, L, R, C>::generate(int64_t n, const torch::Tensor& labels,
+                                            double truncation) {
+  return g_->forward(conditioning_.generator_input(noise(n, truncation), labels), labels);
+}
+
+namespace detail {
+inline double to_double(const torch::Tensor& t) {
+  return t.defined() ? t.item<double>() : std::numeric_limits<double>::quiet_NaN();
+}
+inline torch::Tensor plus(const torch::Tensor& a, const torch::Tensor& b) {
+  return b.defined() ? a + b : a;
+}
+}  // namespace detail
+
+template <Architecture A, loss::AdversarialLoss L, regularizer::LipschitzConstraint R,
+          conditioning::Conditioning C>
+StepStats Trainer<A, L, R, C>::step(const torch::Tensor& real_in, const torch::Tensor& labels_in) {
+  check_batch(real_in, labels_in);
+  const auto device = options_.device();
+  const auto real = real_in.to(device, torch::kFloat);
+  const auto labels = labels_in.to(device, torch::kLong);
+  const int64_t n = real.size(0);
+  g_->train();
+  d_->train();
+  StepStats s;
+
+  for (int64_t k = 0; k < options_.n_critic(); ++k) {
+    torch::Tensor fake;
+    {
+      torch::NoGradGuard no_grad;
+      fake = generate(n, labels, 0.0);
+    }
+    auto out_real = critic(real, labels);
+    auto out_fake = critic(fake, labels);
+    auto d_loss = detail::plus(loss_.discriminator_loss(out_real.score, out_fake.score),
+                               conditioning_.discriminator_extra_loss(out_real, out_fake, labels));
+    auto pen = constraint_.penalty(
+        [&](const torch::Tensor& x) { return critic(x, labels).score; }, real, fake, rng_);
+    auto total = detail::plus(d_loss, pen.value);
+    s.d_loss = detail::to_double(d_loss);
+    s.penalty = detail::to_double(pen.value);
+    s.grad_norm = pen.grad_norm;
+    if constexpr (loss::reports_wasserstein<L>())
+      s.wasserstein = detail::to_double(out_real.score.mean() - out_fake.score.mean());
+    if (!std::isfinite(detail::to_double(total))) {
+      s.finite = false;
+      s.diverged = "discriminator";
+      s.step = step_;
+      return s;
+    }
+    opt_d_->zero_grad();
+    total.backward();
+    opt_d_->step();
+    constraint_.after_discriminator_step(*d_);
+  }
+
+  auto fake = generate(n, labels, 0.0);
+  auto out_fake = critic(fake, labels);
+  auto g_loss = detail::plus(loss_.generator_loss(out_fake.score),
+                             conditioning_.generator_extra_loss(out_fake, labels));
+  s.g_loss = detail::to_double(g_loss);
+  if (!std::isfinite(s.g_loss)) {
+    s.finite = false;
+    s.diverged = "generator";
+    s.step = step_;
+    return s;
+  }
+  opt_g_->zero_grad();
+  g_loss.backward();
+  opt_g_->step();
+  ++step_;
+  if (ema_.enabled())
+    ema_.update(*g_, step_ <= options_.ema_start() ? 0.0 : options_.ema_decay());
+  s.step = step_;
+  return s;
+}
+
+template <Architecture A, loss::AdversarialLoss L, regularizer::LipschitzConstraint R,
+          conditioning::Conditioning C>
+torch::Tensor Trainer<A, L, R, C>::sample(const torch::Tensor& labels_in,
+                                          const SampleOptions& o) {
+  TORCH_CHECK_VALUE(labels_in.defined() && labels_in.dim() == 1 && labels_in.size(0) > 0,
+                    "Trainer::sample: expected a non-empty [N] tensor of labels");
+  const auto lo = labels_in.min().item<int64_t>(), hi = labels_in.max().item<int64_t>();
+  TORCH_CHECK_VALUE(lo >= 0 && hi < spec_.num_classes(), "Trainer::sample: label ",
+                    lo < 0 ? lo : hi, " is out of range [0, ", spec_.num_classes(), ")");
+  const auto labels = labels_in.to(options_.device(), torch::kLong);
+  torch::NoGradGuard no_grad;
+  const bool was_training = g_->is_training();
+  const bool swap = o.use_ema() && ema_.enabled();
+  if (swap) ema_.swap(*g_);
+  g_->train(o.batch_stats());
+  torch::Tensor out;
+  try {
+    out = generate(labels.size(0), labels, o.truncation());
+  } catch (...) {
+    if (swap) ema_.swap(*g_);
+    g_->train(was_training);
+    throw;
+  }
+  if (swap) ema_.swap(*g_);
+  g_->train(was_training);
+  return out;
+}
+
+template <Architecture A, loss::AdversarialLoss L, regularizer::LipschitzConstraint R,
+          conditioning::Conditioning C>
+void Trainer<A, L, R, C>::save(const std::filesystem::path& path) const {
+  torch::serialize::OutputArchive root, g, d, og, od, ema;
+  g_->save(g);
+  d_->save(d);
+  opt_g_->save(og);
+  opt_d_->save(od);
+  root.write("format", torch::tensor(int64_t{1}), true);
+  root.write("step", torch::tensor(step_), true);
+  root.write("rng", rng_.get_state(), true);
+  root.write("generator", g);
+  root.write("discriminator", d);
+  root.write("g_optimizer", og);
+  root.write("d_optimizer", od);
+  if (ema_.enabled()) {
+    ema_.save(ema);
+    root.write("generator_ema", ema);
+  }
+  write_atomically(path, [&](const std::string& tmp) { root.save_to(tmp); });
+}
+
+template <Architecture A, loss::AdversarialLoss L, regularizer::LipschitzConstraint R,
+          conditioning::Conditioning C>
+void Trainer<A, L, R, C>::load(const std::filesystem::path& path) {
+  TORCH_CHECK_VALUE(std::filesystem::exists(path), "checkpoint ", path.string(),
+                    " does not exist");
+  try {
+    torch::serialize::InputArchive root, g, d, og, od, ema;
+    root.load_from(path.string(), options_.device());
+    torch::Tensor step, rng;
+    root.read("step", step, true);
+    root.read("rng", rng, true);
+    root.read("generator", g);
+    root.read("discriminator", d);
+    root.read("g_optimizer", og);
+    root.read("d_optimizer", od);
+    g_->load(g);
+    d_->load(d);
+    opt_g_->load(og);
+    opt_d_->load(od);
+    if (ema_.enabled()) {
+      TORCH_CHECK_VALUE(root.try_read("generator_ema", ema),
+                        "the checkpoint has no EMA weights, but this trainer keeps an EMA");
+      ema_.load(ema);
+    }
+    rng_.set_state(rng.cpu());
+    step_ = step.item<int64_t>();
+  } catch (const c10::Error& e) {
+    TORCH_CHECK_VALUE(false, "cannot load checkpoint ", path.string(), ": ", e.what_without_backtrace());
+  }
+}
+
+}  // namespace gan

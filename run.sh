@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Set-up, build and run, on a fresh Debian 12 machine or an existing one.
+#   ./run.sh demo    the main job on the built-in data (the default)
+#   ./run.sh test    build and run the whole test suite
+#   ./run.sh build   configure and build only
+#   ./run.sh bench   build and run the benchmarks
+set -euo pipefail
+cd "$(dirname "$0")"
+cmd=${1:-demo}
+shift || true
+BUILD_DIR=${BUILD_DIR:-build}
+JOBS=${JOBS:-$(nproc)}
+
+packages=(libtorch-dev libopenblas0-openmp libeigen3-dev libopencv-dev
+          libboost-program-options-dev libgtest-dev libgmock-dev libbenchmark-dev
+          cmake ninja-build g++)
+
+install_deps() {
+  local missing=()
+  for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if ((${#missing[@]})); then
+    echo "run.sh: installing ${missing[*]}"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo=sudo
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+}
+
+configure() {
+  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
+}
+
+install_deps
+case "$cmd" in
+  build)
+    configure
+    cmake --build "$BUILD_DIR" -j "$JOBS"
+    ;;
+  test)
+    configure
+    cmake --build "$BUILD_DIR" -j "$JOBS"
+    ctest --test-dir "$BUILD_DIR" --output-on-failure -j 1 "$@"
+    ;;
+  bench)
+    configure
+    cmake --build "$BUILD_DIR" -j "$JOBS" --target train_step_bench
+    "$BUILD_DIR"/benchmarks/train_step_bench "$@"
+    ;;
+  demo)
+    configure
+    cmake --build "$BUILD_DIR" -j "$JOBS" --target minimal_cgan
+    out=${OUT:-out/demo}
+    "$BUILD_DIR"/examples/minimal_cgan --out "$out" "$@"
+    echo "demo: results are in $out"
+    ;;
+  *)
+    echo "usage: ./run.sh [demo|test|build|bench] [args...]" >&2
+    exit 2
+    ;;
+esac

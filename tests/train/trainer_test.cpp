@@ -1,0 +1,283 @@
+// The trainer: every preset learns a conditional toy problem; determinism; exact resume;
+// atomic checkpoints; bad input; non-finite losses.
+#include <gan/data/toy.hpp>
+#include <gan/gan.hpp>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// --- a conditional toy problem: 4 classes of 16×16 images, class k has quadrant k bright ---
+
+constexpr int64_t kSize = 16, kClasses = 4;
+
+std::pair<at::Tensor, at::Tensor> toy_batch(int64_t n, at::Generator& gen) {
+  return gan::data::quadrant_batch(n, kSize, gen);
+}
+at::Tensor recognise(const at::Tensor& images) { return gan::data::quadrant_class(images); }
+
+gan::NetworkSpec toy_spec() {
+  return gan::NetworkSpec().image_size(kSize).num_classes(kClasses).z_dim(16).g_width(16).d_width(16);
+}
+
+// Per-preset settings for the toy problem.
+template <class T>
+struct Toy {
+  static gan::TrainerOptions options() { return gan::TrainerOptions().init(gan::WeightInit::dcgan); }
+  static T make() { return T(toy_spec(), options()); }
+  static constexpr int steps = 300;
+};
+template <>
+struct Toy<gan::presets::ConditionalWganGp> {
+  using T = gan::presets::ConditionalWganGp;
+  static T make() {
+    auto o = gan::TrainerOptions().init(gan::WeightInit::dcgan).n_critic(2);
+    o.g_optimizer().beta1(0.0).beta2(0.9).lr(5e-4);
+    o.d_optimizer().beta1(0.0).beta2(0.9).lr(5e-4);
+    return T(toy_spec(), o);
+  }
+  static constexpr int steps = 300;
+};
+template <>
+struct Toy<gan::presets::ConditionalWganClip> {
+  using T = gan::presets::ConditionalWganClip;
+  static T make() {
+    auto o = gan::TrainerOptions().init(gan::WeightInit::dcgan).n_critic(2);
+    o.g_optimizer().kind(gan::OptimizerOptions::Kind::rmsprop).lr(1e-3);
+    o.d_optimizer().kind(gan::OptimizerOptions::Kind::rmsprop).lr(1e-3);
+    return T(toy_spec(), o, {}, {}, gan::regularizer::WeightClipping(0.05));
+  }
+  static constexpr int steps = 300;
+};
+
+template <class T>
+class PresetLearns : public ::testing::Test {};
+using Presets = ::testing::Types<gan::presets::ConditionalGan, gan::presets::ConditionalWgan,
+                                 gan::presets::ConditionalWganClip, gan::presets::ConditionalWganGp,
+                                 gan::presets::ConditionalSagan, gan::presets::ConditionalSaganBce>;
+TYPED_TEST_SUITE(PresetLearns, Presets);
+
+TYPED_TEST(PresetLearns, ConditionalToyProblem) {
+  torch::manual_seed(0);
+  auto trainer = Toy<TypeParam>::make();
+  auto data = at::make_generator<at::CPUGeneratorImpl>(1);
+  for (int i = 0; i < Toy<TypeParam>::steps; ++i) {
+    auto [x, y] = toy_batch(32, data);
+    auto s = trainer.step(x, y);
+    ASSERT_TRUE(s.finite) << "step " << i << ": " << s.diverged;
+  }
+  auto labels = torch::arange(kClasses).repeat(50);
+  auto images = trainer.sample(labels);
+  const double acc = (recognise(images) == labels).to(torch::kDouble).mean().template item<double>();
+  EXPECT_GE(acc, 0.9) << "only " << acc * 100 << "% of the samples show their class";
+}
+
+// --- the other conditioning strategies learn too -----------------------------------------
+
+template <class T>
+class ConditioningLearns : public ::testing::Test {};
+using Conditionings = ::testing::Types<
+    gan::Trainer<gan::arch::Dcgan, gan::loss::NonSaturating, gan::regularizer::None,
+                 gan::conditioning::Combine<gan::conditioning::ConditionalBatchNorm,
+                                            gan::conditioning::OneHotConcat>>,
+    gan::Trainer<gan::arch::Dcgan, gan::loss::NonSaturating, gan::regularizer::None,
+                 gan::conditioning::Combine<gan::conditioning::OneHotConcat,
+                                            gan::conditioning::Projection>>,
+    gan::Trainer<gan::arch::Dcgan, gan::loss::NonSaturating, gan::regularizer::None,
+                 gan::conditioning::AuxiliaryClassifier>,
+    gan::Trainer<gan::arch::Dcgan, gan::loss::LeastSquares, gan::regularizer::None,
+                 gan::conditioning::OneHotConcat>>;
+TYPED_TEST_SUITE(ConditioningLearns, Conditionings);
+
+TYPED_TEST(ConditioningLearns, ConditionalToyProblem) {
+  torch::manual_seed(0);
+  TypeParam trainer(toy_spec(), gan::TrainerOptions().init(gan::WeightInit::dcgan));
+  auto data = at::make_generator<at::CPUGeneratorImpl>(1);
+  for (int i = 0; i < 300; ++i) {
+    auto [x, y] = toy_batch(32, data);
+    ASSERT_TRUE(trainer.step(x, y).finite);
+  }
+  auto labels = torch::arange(kClasses).repeat(50);
+  const double acc =
+      (recognise(trainer.sample(labels)) == labels).to(torch::kDouble).mean().template item<double>();
+  EXPECT_GE(acc, 0.9);
+}
+
+// --- determinism and resume -----------------------------------------------------------------
+
+using Gp = gan::presets::ConditionalWganGp;
+
+gan::TrainerOptions resume_options() {
+  return gan::TrainerOptions().seed(42).n_critic(2).ema_decay(0.9);
+}
+
+void train(Gp& t, int64_t from, int64_t to) {
+  for (int64_t i = from; i < to; ++i) {
+    auto gen = at::make_generator<at::CPUGeneratorImpl>(1000 + i);
+    auto [x, y] = toy_batch(8, gen);
+    t.step(x, y);
+  }
+}
+
+void expect_identical(torch::nn::Module& a, torch::nn::Module& b) {
+  auto pa = a.named_parameters(), pb = b.named_parameters();
+  ASSERT_EQ(pa.size(), pb.size());
+  for (const auto& p : pa) EXPECT_TRUE(torch::equal(p.value(), pb[p.key()])) << p.key();
+  auto ba = a.named_buffers(), bb = b.named_buffers();
+  for (const auto& p : ba) EXPECT_TRUE(torch::equal(p.value(), bb[p.key()])) << p.key();
+}
+
+TEST(Trainer, SameSeedSameWeightsBitForBit) {
+  Gp a(toy_spec(), resume_options()), b(toy_spec(), resume_options());
+  train(a, 0, 3);
+  train(b, 0, 3);
+  expect_identical(*a.generator(), *b.generator());
+  expect_identical(*a.discriminator(), *b.discriminator());
+  Gp c(toy_spec(), resume_options().seed(43));
+  EXPECT_FALSE(torch::equal(c.generator()->parameters()[0], a.generator()->parameters()[0]));
+}
+
+TEST(Trainer, ResumeIsExact) {
+  const auto dir = fs::temp_directory_path() / "gan_resume_test";
+  fs::remove_all(dir);
+  Gp straight(toy_spec(), resume_options());
+  train(straight, 0, 4);
+  {
+    Gp first(toy_spec(), resume_options());
+    train(first, 0, 2);
+    first.save(dir / "ckpt.pt");
+  }
+  Gp resumed(toy_spec(), resume_options().seed(7));  // a different seed: the checkpoint wins
+  resumed.load(dir / "ckpt.pt");
+  EXPECT_EQ(resumed.steps(), 2);
+  train(resumed, 2, 4);
+  EXPECT_EQ(resumed.steps(), 4);
+  expect_identical(*straight.generator(), *resumed.generator());
+  expect_identical(*straight.discriminator(), *resumed.discriminator());
+  auto labels = torch::tensor({0, 1, 2, 3});
+  EXPECT_TRUE(torch::equal(straight.sample(labels), resumed.sample(labels)));  // EMA and RNG
+  fs::remove_all(dir);
+}
+
+TEST(Trainer, CheckpointsAreWrittenAtomically) {
+  const auto dir = fs::temp_directory_path() / "gan_atomic_test";
+  fs::remove_all(dir);
+  Gp t(toy_spec(), resume_options());
+  const auto path = dir / "ckpt.pt";
+  t.save(path);
+  const auto size = fs::file_size(path);
+  train(t, 0, 1);
+  // Make the temporary file impossible to write: the old checkpoint must survive intact.
+  fs::create_directories(path.string() + ".tmp." + std::to_string(::getpid()));
+  EXPECT_ANY_THROW(t.save(path));
+  EXPECT_EQ(fs::file_size(path), size);
+  Gp back(toy_spec(), resume_options());
+  back.load(path);
+  EXPECT_EQ(back.steps(), 0);
+  fs::remove_all(dir);
+}
+
+TEST(Trainer, LoadRejectsMissingAndMismatchedCheckpoints) {
+  const auto dir = fs::temp_directory_path() / "gan_mismatch_test";
+  fs::remove_all(dir);
+  Gp t(toy_spec(), resume_options());
+  try {
+    t.load(dir / "nope.pt");
+    FAIL();
+  } catch (const c10::ValueError& e) {
+    EXPECT_NE(std::string(e.what()).find("nope.pt"), std::string::npos);
+  }
+  Gp other(toy_spec().g_width(8), resume_options());
+  other.save(dir / "other.pt");
+  try {
+    t.load(dir / "other.pt");
+    FAIL();
+  } catch (const c10::ValueError& e) {
+    EXPECT_NE(std::string(e.what()).find("other.pt"), std::string::npos) << e.what();
+  }
+  std::ofstream(dir / "garbage.pt") << "not a checkpoint";
+  EXPECT_THROW(t.load(dir / "garbage.pt"), c10::ValueError);
+  fs::remove_all(dir);
+}
+
+// --- bad input ---------------------------------------------------------------------------
+
+TEST(Trainer, RejectsBadInput) {
+  Gp t(toy_spec(), resume_options());
+  auto x = torch::zeros({4, 3, kSize, kSize});
+  auto y = torch::tensor({0, 1, 2, 3});
+  auto message = [&](const at::Tensor& xi, const at::Tensor& yi) {
+    try {
+      t.step(xi, yi);
+    } catch (const c10::ValueError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message(torch::zeros({4, 3, 32, 32}), y).find("[4, 3, 32, 32]"), std::string::npos);
+  EXPECT_NE(message(torch::zeros({4, 1, kSize, kSize}), y).find("expected real images"), std::string::npos);
+  EXPECT_NE(message(x, torch::tensor({0, 1, 2, 4})).find("label 4 is out of range [0, 4)"),
+            std::string::npos);
+  EXPECT_NE(message(x, torch::tensor({0, -1, 2, 3})).find("label -1"), std::string::npos);
+  EXPECT_NE(message(x, torch::tensor({0, 1, 2})).find("4 images but 3 labels"), std::string::npos);
+  EXPECT_NE(message(x, torch::zeros({4})).find("integer labels"), std::string::npos);
+  EXPECT_THROW(Gp(toy_spec().num_classes(0)), c10::ValueError);
+  EXPECT_THROW(Gp(toy_spec(), gan::TrainerOptions().n_critic(0)), c10::ValueError);
+  EXPECT_THROW(t.sample(torch::tensor({5})), c10::ValueError);
+  EXPECT_EQ(t.steps(), 0);
+}
+
+TEST(Trainer, NonFiniteLossIsReportedAndNotApplied) {
+  Gp t(toy_spec(), resume_options());
+  auto before = t.discriminator()->parameters()[0].clone();
+  auto x = torch::zeros({4, 3, kSize, kSize});
+  x[0][0][0][0] = std::numeric_limits<float>::quiet_NaN();
+  auto s = t.step(x, torch::tensor({0, 1, 2, 3}));
+  EXPECT_FALSE(s.finite);
+  EXPECT_EQ(s.diverged, "discriminator");
+  EXPECT_EQ(t.steps(), 0);
+  EXPECT_TRUE(torch::equal(before, t.discriminator()->parameters()[0]));
+}
+
+TEST(Trainer, StepReportsItsFigures) {
+  auto data = at::make_generator<at::CPUGeneratorImpl>(3);
+  auto [x, y] = toy_batch(8, data);
+  Gp gp(toy_spec(), resume_options());
+  auto s = gp.step(x, y);
+  EXPECT_EQ(s.step, 1);
+  EXPECT_TRUE(std::isfinite(s.penalty) && s.penalty >= 0);
+  EXPECT_TRUE(std::isfinite(s.grad_norm) && s.grad_norm > 0);
+  EXPECT_TRUE(std::isfinite(s.wasserstein));
+  EXPECT_NEAR(s.d_loss, -s.wasserstein, 1e-5);  // the critic's Wasserstein loss
+  gan::presets::ConditionalGan bce(toy_spec());
+  auto b = bce.step(x, y);
+  EXPECT_TRUE(std::isnan(b.penalty) && std::isnan(b.grad_norm) && std::isnan(b.wasserstein));
+  EXPECT_GT(b.d_loss, 0);
+  EXPECT_GT(b.g_loss, 0);
+}
+
+TEST(Trainer, WeightClippingBoundsHoldAfterEveryStep) {
+  gan::presets::ConditionalWganClip t(toy_spec(), gan::TrainerOptions().n_critic(2), {}, {},
+                                      gan::regularizer::WeightClipping(0.02));
+  auto data = at::make_generator<at::CPUGeneratorImpl>(4);
+  for (int i = 0; i < 3; ++i) {
+    auto [x, y] = toy_batch(8, data);
+    t.step(x, y);
+    for (auto& p : t.discriminator()->parameters())
+      ASSERT_LE(p.abs().max().item<double>(), 0.02 + 1e-9);
+  }
+}
+
+TEST(Trainer, TruncatedNoiseStaysWithinPsi) {
+  Gp t(toy_spec());
+  auto z = t.noise(500, 0.5);
+  EXPECT_LE(z.abs().max().item<float>(), 0.5f);
+  EXPECT_GT(t.noise(500).abs().max().item<float>(), 1.0f);
+}
+
+}  // namespace
