@@ -1,0 +1,73 @@
+// One training step per preset × attention blocks (0, 1, 2) × loss, at 32×32 and 96×96, in
+// images/s; and the anchor: the paper's exact 96×96 networks at batch 64, the step that
+// benchmarks/reference/paper_step.py times in Python (benchmarks/compare_paper_step.sh runs
+// both). The device is GAN_BENCH_DEVICE (cpu or cuda; default cpu).
+#include <gan/presets.hpp>
+
+#include <benchmark/benchmark.h>
+
+#include <cstdlib>
+#include <string>
+
+namespace {
+
+torch::Device bench_device() {
+  const char* d = std::getenv("GAN_BENCH_DEVICE");
+  return d && std::string(d) == "cuda" ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+}
+
+std::vector<int64_t> attention(int64_t blocks) {
+  if (blocks == 0) return {};
+  if (blocks == 1) return {2};
+  return {2, 3};
+}
+
+// Args: image size, attention blocks, batch, layout (0 family, 1 paper96).
+template <class Preset>
+void BM_Step(benchmark::State& state) {
+  const int64_t size = state.range(0), att = state.range(1), batch = state.range(2);
+  const bool paper = state.range(3) == 1;
+  auto spec = gan::NetworkSpec()
+                  .image_size(size)
+                  .num_classes(6)
+                  .z_dim(64)
+                  .layout(paper ? gan::Layout::paper96 : gan::Layout::family)
+                  .g_attention_at(attention(att))
+                  .d_attention_at(attention(att));
+  const auto device = bench_device();
+  Preset trainer(spec, gan::TrainerOptions().device(device));
+  auto x = (torch::rand({batch, 3, size, size}) * 2 - 1).to(device);
+  auto y = torch::randint(6, {batch}, torch::kLong).to(device);
+  trainer.step(x, y);  // warm-up
+  for (auto _ : state) {
+    auto s = trainer.step(x, y);
+    benchmark::DoNotOptimize(s.d_loss);
+  }
+  state.SetItemsProcessed(state.iterations() * batch);
+  state.SetLabel(paper ? "paper96" : "family");
+}
+
+void matrix(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"size", "attention", "batch", "paper"});
+  for (int64_t size : {32, 96})
+    for (int64_t att : {0, 1, 2}) b->Args({size, att, size == 32 ? 64 : 16, 0});
+  b->Unit(benchmark::kMillisecond)->MinTime(0.5);
+}
+
+void anchor(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"size", "attention", "batch", "paper"})->Args({96, 0, 64, 1});
+  b->Unit(benchmark::kMillisecond)->MinTime(2.0);
+}
+
+using namespace gan::presets;
+BENCHMARK_TEMPLATE(BM_Step, ConditionalGan)->Apply(anchor);
+BENCHMARK_TEMPLATE(BM_Step, ConditionalGan)->Apply(matrix);
+BENCHMARK_TEMPLATE(BM_Step, ConditionalWgan)->Apply(matrix);
+BENCHMARK_TEMPLATE(BM_Step, ConditionalWganClip)->Apply(matrix);
+BENCHMARK_TEMPLATE(BM_Step, ConditionalWganGp)->Apply(matrix);
+BENCHMARK_TEMPLATE(BM_Step, ConditionalSagan)->Apply(matrix);
+BENCHMARK_TEMPLATE(BM_Step, ConditionalSaganBce)->Apply(matrix);
+
+}  // namespace
+
+BENCHMARK_MAIN();
