@@ -52,8 +52,8 @@ class Trainer {
   using Discriminator =
       decltype(std::declval<const A&>().make_discriminator(std::declval<NetworkSpec>()));
 
-  explicit Trainer(NetworkSpec spec, TrainerOptions options = {}, A architecture = {},
-                   L loss = {}, R constraint = {}, C conditioning = {});
+  explicit Trainer(NetworkSpec spec, TrainerOptions options = {}, A architecture = A(),
+                   L loss = L(), R constraint = R(), C conditioning = C());
 
   /// One generator step after `n_critic` discriminator steps on the batch `real` ([N, C, S, S]
   /// in [-1, 1]) with `labels` (integers in [0, num_classes), [N]). A non-finite loss is
