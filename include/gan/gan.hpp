@@ -26,7 +26,7 @@
 #include <gan/regularizer/gradient_penalty.hpp>
 #include <gan/regularizer/lipschitz_constraint.hpp>
 #include <gan/regularizer/weight_clipping.hpp>
-#include <gan/train/checkpoint.hpp>
+#include <gan/io/atomic_file.hpp>
 #include <gan/train/ema.hpp>
 #include <gan/train/options.hpp>
 #include <gan/train/trainer.hpp>

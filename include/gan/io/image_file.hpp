@@ -2,7 +2,7 @@
 /// @file
 /// Writing images to files with OpenCV (target gan::io).
 
-#include <gan/train/checkpoint.hpp>
+#include <gan/io/atomic_file.hpp>
 
 #include <ATen/ATen.h>
 #include <opencv2/core.hpp>
@@ -33,14 +33,10 @@ inline cv::Mat to_mat(const at::Tensor& image) {
 /// Writes an image in [-1, 1] ([C, H, W], RGB) to `path` (format from the extension),
 /// atomically. Throws with the path when it cannot.
 inline void write_image(const std::filesystem::path& path, const at::Tensor& image) {
-  const auto mat = to_mat(image);
-  write_atomically(path, [&](const std::string& tmp) {
-    // imwrite picks the format from the extension: give the temporary file the same one.
-    const std::string with_ext = tmp + path.extension().string();
-    if (!cv::imwrite(with_ext, mat))
-      throw std::runtime_error("cannot write image " + path.string());
-    std::filesystem::rename(with_ext, tmp);
-  });
+  std::vector<uchar> bytes;
+  if (!cv::imencode(path.extension().string(), to_mat(image), bytes))
+    throw std::runtime_error("cannot encode an image for " + path.string());
+  write_file_atomically(path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
 
 }  // namespace gan::io

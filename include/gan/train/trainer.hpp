@@ -7,7 +7,7 @@
 #include <gan/loss/adversarial_loss.hpp>
 #include <gan/nn/architecture.hpp>
 #include <gan/regularizer/lipschitz_constraint.hpp>
-#include <gan/train/checkpoint.hpp>
+#include <gan/io/atomic_file.hpp>
 #include <gan/train/ema.hpp>
 #include <gan/train/options.hpp>
 
@@ -62,6 +62,10 @@ class Trainer {
 
   /// Generated images for `labels`, on the trainer's device, in [-1, 1].
   torch::Tensor sample(const torch::Tensor& labels, const SampleOptions& options = {});
+  /// The same from the given noise `z` ([N, z_dim]; `options.truncation` is not applied), for
+  /// grids that compare epochs on the same draws. The trainer's RNG is not used.
+  torch::Tensor sample(const torch::Tensor& labels, const torch::Tensor& z,
+                       const SampleOptions& options = {});
 
   /// Noise for `n` samples from the trainer's generator, truncated to |z| <= ψ when ψ > 0.
   torch::Tensor noise(int64_t n, double truncation = 0.0);
@@ -85,7 +89,7 @@ class Trainer {
   void check_batch(const torch::Tensor& real, const torch::Tensor& labels) const;
   void init_weights();
   nn::CriticOutput critic(const torch::Tensor& images, const torch::Tensor& labels);
-  torch::Tensor generate(int64_t n, const torch::Tensor& labels, double truncation);
+  torch::Tensor generate(const torch::Tensor& z, const torch::Tensor& labels);
 
   NetworkSpec spec_;
   TrainerOptions options_;

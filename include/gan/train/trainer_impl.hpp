@@ -9,6 +9,7 @@
 #include <torch/utils.h>
 
 #include <cmath>
+#include <functional>
 
 namespace gan {
 
@@ -103,9 +104,8 @@ torch::Tensor Trainer<A, L, R, C>::noise(int64_t n, double truncation) {
 
 template <Architecture A, loss::AdversarialLoss L, regularizer::LipschitzConstraint R,
           conditioning::Conditioning C>
-torch::Tensor Trainer<A, L, R, C>::generate(int64_t n, const torch::Tensor& labels,
-                                            double truncation) {
-  return g_->forward(conditioning_.generator_input(noise(n, truncation), labels), labels);
+torch::Tensor Trainer<A, L, R, C>::generate(const torch::Tensor& z, const torch::Tensor& labels) {
+  return g_->forward(conditioning_.generator_input(z, labels), labels);
 }
 
 namespace detail {
@@ -138,7 +138,7 @@ StepStats Trainer<A, L, R, C>::step(const torch::Tensor& real_in, const torch::T
     torch::Tensor fake;
     {
       torch::AutoGradMode keep_graph(last);
-      fake = generate(n, labels, 0.0);
+      fake = generate(noise(n), labels);
     }
     if (last) fake_for_g = fake;
     fake = fake.detach();
@@ -188,10 +188,21 @@ StepStats Trainer<A, L, R, C>::step(const torch::Tensor& real_in, const torch::T
 
 template <Architecture A, loss::AdversarialLoss L, regularizer::LipschitzConstraint R,
           conditioning::Conditioning C>
-torch::Tensor Trainer<A, L, R, C>::sample(const torch::Tensor& labels_in,
+torch::Tensor Trainer<A, L, R, C>::sample(const torch::Tensor& labels, const SampleOptions& o) {
+  TORCH_CHECK_VALUE(labels.defined() && labels.dim() == 1 && labels.size(0) > 0,
+                    "Trainer::sample: expected a non-empty [N] tensor of labels");
+  return sample(labels, noise(labels.size(0), o.truncation()), o);
+}
+
+template <Architecture A, loss::AdversarialLoss L, regularizer::LipschitzConstraint R,
+          conditioning::Conditioning C>
+torch::Tensor Trainer<A, L, R, C>::sample(const torch::Tensor& labels_in, const torch::Tensor& z,
                                           const SampleOptions& o) {
   TORCH_CHECK_VALUE(labels_in.defined() && labels_in.dim() == 1 && labels_in.size(0) > 0,
                     "Trainer::sample: expected a non-empty [N] tensor of labels");
+  TORCH_CHECK_VALUE(z.dim() == 2 && z.size(0) == labels_in.size(0) && z.size(1) == spec_.z_dim(),
+                    "Trainer::sample: expected z of shape [", labels_in.size(0), ", ",
+                    spec_.z_dim(), "], got ", z.sizes());
   const auto lo = labels_in.min().item<int64_t>(), hi = labels_in.max().item<int64_t>();
   TORCH_CHECK_VALUE(lo >= 0 && hi < spec_.num_classes(), "Trainer::sample: label ",
                     lo < 0 ? lo : hi, " is out of range [0, ", spec_.num_classes(), ")");
@@ -201,17 +212,14 @@ torch::Tensor Trainer<A, L, R, C>::sample(const torch::Tensor& labels_in,
   const bool swap = o.use_ema() && ema_.enabled();
   if (swap) ema_.swap(*g_);
   g_->train(o.batch_stats());
-  torch::Tensor out;
-  try {
-    out = generate(labels.size(0), labels, o.truncation());
-  } catch (...) {
+  struct Restore {
+    std::function<void()> fn;
+    ~Restore() { fn(); }
+  } restore{[&] {
     if (swap) ema_.swap(*g_);
     g_->train(was_training);
-    throw;
-  }
-  if (swap) ema_.swap(*g_);
-  g_->train(was_training);
-  return out;
+  }};
+  return generate(z.to(options_.device(), torch::kFloat), labels);
 }
 
 template <Architecture A, loss::AdversarialLoss L, regularizer::LipschitzConstraint R,
@@ -233,7 +241,7 @@ void Trainer<A, L, R, C>::save(const std::filesystem::path& path) const {
     ema_.save(ema);
     root.write("generator_ema", ema);
   }
-  write_atomically(path, [&](const std::string& tmp) { root.save_to(tmp); });
+  io::write_atomically(path, [&](const std::string& tmp) { root.save_to(tmp); });
 }
 
 template <Architecture A, loss::AdversarialLoss L, regularizer::LipschitzConstraint R,

@@ -1,0 +1,310 @@
+#pragma once
+// aerogan's configuration: every option of the paper's train.py (hyphenated; the paper's
+// underscore spellings accepted too), what goes beyond it, INI files, and the mapping from
+// a configuration to a trainer.
+#include <gan/presets.hpp>
+
+#include <boost/program_options.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace aerogan {
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+
+/// The variants the tool trains.
+inline const std::vector<std::string>& variants() {
+  static const std::vector<std::string> v{"vanilla", "wgan", "wgan-clip", "wgan-gp", "sagan", "sagan-hinge"};
+  return v;
+}
+
+struct TrainConfig {
+  // The paper's train.py.
+  int64_t n_epochs = 600;
+  int64_t batch_size = 256;
+  std::string loss_func = "bce";
+  double lr = 2e-4, b1 = 0.5, b2 = 0.999;
+  int64_t z_dim = 64;
+  std::string csv_file;
+  std::string model_name = "cgan";
+  int64_t img_size = 96;
+  int64_t save_nr = 1;
+  int64_t n_classes = 0;
+  int64_t checkpoint_nr = 10;
+  int64_t checkpoint_start = 0;
+  int64_t disc_repeats = 1;
+  double gp_weight = 10;
+  bool penalty = false;
+  bool clip = false;
+  double clip_value = 0.01;
+  bool attention = false;
+  // Beyond the paper.
+  std::string variant;  // empty: from loss_func / penalty / clip / attention
+  std::string data_dir;
+  std::string out = "out";
+  std::string device = "cpu";
+  uint64_t seed = 0;
+  std::string optimizer = "adam";
+  int64_t d_output_dim = 1;
+  double ema = 0;
+  std::string attention_at;  // "2" or "2,3"; empty: the variant's default
+  std::string arch = "auto";  // auto | family | paper96
+  int64_t g_width = 64, d_width = 64;
+  bool augment = false;
+  std::string on_bad_image = "error";
+  bool cache = true;
+  bool resume = false;
+  std::string config;
+  int64_t grid_columns = 8;
+  std::string init = "paper";
+
+  fs::path model_dir() const { return fs::path(out) / model_name; }
+};
+
+/// Turns "--model_name" into "--model-name" (the paper's spellings), leaving values alone.
+inline std::vector<std::string> normalise_args(int argc, char** argv, int first) {
+  std::vector<std::string> out;
+  for (int i = first; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a.rfind("--", 0) == 0) {
+      const auto eq = a.find('=');
+      for (size_t k = 2; k < std::min(eq, a.size()); ++k)
+        if (a[k] == '_') a[k] = '-';
+    }
+    out.push_back(a);
+  }
+  return out;
+}
+
+/// The same for the keys of an INI file.
+inline std::string normalise_ini(std::istream& in) {
+  std::ostringstream out;
+  for (std::string line; std::getline(in, line);) {
+    const auto eq = line.find('=');
+    const auto first = line.find_first_not_of(" \t");
+    if (eq != std::string::npos && first != std::string::npos && line[first] != '#' && line[first] != ';')
+      for (size_t k = 0; k < eq; ++k)
+        if (line[k] == '_') line[k] = '-';
+    out << line << '\n';
+  }
+  return out.str();
+}
+
+inline po::options_description train_options(TrainConfig& c) {
+  po::options_description paper("Options of the paper's train.py (also spelled with underscores)");
+  paper.add_options()
+      ("n-epochs", po::value(&c.n_epochs)->default_value(c.n_epochs), "training epochs")
+      ("batch-size", po::value(&c.batch_size)->default_value(c.batch_size), "batch size")
+      ("loss-func", po::value(&c.loss_func)->default_value(c.loss_func), "bce | wasserstein | hinge (picks the variant when --variant is not given)")
+      ("lr", po::value(&c.lr)->default_value(c.lr), "learning rate of both networks")
+      ("b1", po::value(&c.b1)->default_value(c.b1), "Adam beta1")
+      ("b2", po::value(&c.b2)->default_value(c.b2), "Adam beta2")
+      ("z-dim", po::value(&c.z_dim)->default_value(c.z_dim), "noise dimensions")
+      ("csv-file", po::value(&c.csv_file), "CSV of filename,label (or filename,cluster); same as --labels")
+      ("model-name", po::value(&c.model_name)->default_value(c.model_name), "name of the run: output goes to OUT/MODEL_NAME")
+      ("img-size", po::value(&c.img_size)->default_value(c.img_size), "image size the GAN makes (images are resized to it)")
+      ("save-nr", po::value(&c.save_nr)->default_value(c.save_nr), "write a sample grid every N epochs")
+      ("n-classes", po::value(&c.n_classes)->default_value(c.n_classes), "classes or clusters; 0: the number of distinct labels in the CSV")
+      ("checkpoint-nr", po::value(&c.checkpoint_nr)->default_value(c.checkpoint_nr), "write a checkpoint every N epochs (and after the last)")
+      ("checkpoint-start", po::value(&c.checkpoint_start)->default_value(c.checkpoint_start), "first epoch that may write a checkpoint")
+      ("disc-repeats", po::value(&c.disc_repeats)->default_value(c.disc_repeats), "discriminator steps per generator step (n_critic)")
+      ("gp-weight", po::value(&c.gp_weight)->default_value(c.gp_weight), "gradient penalty weight lambda")
+      ("penalty", po::value(&c.penalty)->default_value(c.penalty)->implicit_value(true), "use a gradient penalty (with --loss-func wasserstein)")
+      ("clip", po::value(&c.clip)->default_value(c.clip)->implicit_value(true), "clip the critic's weights (with --loss-func wasserstein)")
+      ("clip-value", po::value(&c.clip_value)->default_value(c.clip_value), "weight clipping bound c")
+      ("attention", po::value(&c.attention)->default_value(c.attention)->implicit_value(true), "self-attention after block 2 (with --loss-func bce: the paper's SAGAN)");
+  po::options_description more("Beyond the paper");
+  more.add_options()
+      ("variant", po::value(&c.variant), "vanilla | wgan | wgan-clip | wgan-gp | sagan (attention, BCE: the paper's) | sagan-hinge (attention, spectral norm, hinge)")
+      ("data-dir", po::value(&c.data_dir), "folder the CSV's file names are relative to (default: the CSV's folder)")
+      ("labels", po::value(&c.csv_file), "same as --csv-file")
+      ("out", po::value(&c.out)->default_value(c.out), "output root")
+      ("device", po::value(&c.device)->default_value(c.device), "cpu | cuda")
+      ("seed", po::value(&c.seed)->default_value(c.seed), "seed of weights, noise and data order")
+      ("optimizer", po::value(&c.optimizer)->default_value(c.optimizer), "adam | rmsprop")
+      ("d-output-dim", po::value(&c.d_output_dim)->default_value(c.d_output_dim), "width of D's output (the paper's model E: 8)")
+      ("ema", po::value(&c.ema)->default_value(c.ema), "EMA decay of G's weights (0: off; e.g. 0.999)")
+      ("attention-at", po::value(&c.attention_at), "blocks followed by self-attention, e.g. 2 or 2,3 (both networks)")
+      ("arch", po::value(&c.arch)->default_value(c.arch), "auto | family | paper96 (auto: the paper's networks at 96, the family otherwise)")
+      ("g-width", po::value(&c.g_width)->default_value(c.g_width), "generator base width (family)")
+      ("d-width", po::value(&c.d_width)->default_value(c.d_width), "discriminator base width (family)")
+      ("augment", po::value(&c.augment)->default_value(c.augment)->implicit_value(true), "random flips and 90-degree rotations")
+      ("on-bad-image", po::value(&c.on_bad_image)->default_value(c.on_bad_image), "error | skip: what to do with a missing or corrupt image or a bad CSV row")
+      ("cache", po::value(&c.cache)->default_value(c.cache), "cache the decoded dataset next to the output")
+      ("init", po::value(&c.init)->default_value(c.init), "paper (N(0, 0.02) for conv and BN weights, as its code) | dcgan (BN weights N(1, 0.02)) | pytorch")
+      ("grid-columns", po::value(&c.grid_columns)->default_value(c.grid_columns), "samples per class in the grids")
+      ("resume", po::bool_switch(&c.resume), "continue from OUT/MODEL_NAME/checkpoints/latest")
+      ("config", po::value(&c.config), "INI file with these options (key = value); command-line flags override it");
+  po::options_description all;
+  all.add(paper).add(more);
+  return all;
+}
+
+/// Parses `args` into `vm`; prints `desc` and returns false on --help.
+inline bool parse_or_help(const std::vector<std::string>& args, const po::options_description& desc,
+                          po::variables_map& vm) {
+  po::store(po::command_line_parser(args).options(desc).run(), vm);
+  po::notify(vm);
+  if (!vm.count("help")) return true;
+  std::cout << desc;
+  return false;
+}
+
+/// Parses the command line (and --config), validates, and returns the configuration.
+/// Throws std::invalid_argument with a message naming the bad value.
+inline TrainConfig parse_train(const std::vector<std::string>& args, bool* help = nullptr) {
+  TrainConfig c;
+  auto desc = train_options(c);
+  desc.add_options()("help,h", "this help");
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(desc).run(), vm);
+  if (vm.count("help")) {
+    if (help) *help = true;
+    std::cout << "aerogan train: train a conditional GAN on a folder of images and a CSV\n\n" << desc;
+    return c;
+  }
+  if (vm.count("config")) {
+    const auto file = vm["config"].as<std::string>();
+    std::ifstream in(file);
+    if (!in) throw std::invalid_argument("cannot open the config file " + file);
+    std::istringstream ini(normalise_ini(in));
+    po::store(po::parse_config_file(ini, desc), vm);
+  }
+  po::notify(vm);
+  auto one_of = [](const std::string& what, const std::string& v, std::vector<std::string> ok) {
+    for (const auto& o : ok)
+      if (v == o) return;
+    std::string list;
+    for (const auto& o : ok) list += (list.empty() ? "" : ", ") + o;
+    throw std::invalid_argument("--" + what + " '" + v + "' is not one of: " + list);
+  };
+  if (c.variant.empty()) {
+    one_of("loss-func", c.loss_func, {"bce", "wasserstein", "hinge"});
+    if (c.loss_func == "wasserstein")
+      c.variant = c.penalty ? "wgan-gp" : c.clip ? "wgan-clip" : "wgan";
+    else if (c.loss_func == "hinge")
+      c.variant = "sagan-hinge";
+    else
+      c.variant = c.attention ? "sagan" : "vanilla";
+  }
+  one_of("variant", c.variant, variants());
+  one_of("device", c.device, {"cpu", "cuda"});
+  one_of("optimizer", c.optimizer, {"adam", "rmsprop"});
+  one_of("arch", c.arch, {"auto", "family", "paper96"});
+  one_of("on-bad-image", c.on_bad_image, {"error", "skip"});
+  one_of("init", c.init, {"paper", "dcgan", "pytorch"});
+  auto positive = [](const std::string& what, int64_t v) {
+    if (v <= 0) throw std::invalid_argument("--" + what + " must be > 0, got " + std::to_string(v));
+  };
+  positive("n-epochs", c.n_epochs);
+  positive("batch-size", c.batch_size);
+  positive("z-dim", c.z_dim);
+  positive("img-size", c.img_size);
+  positive("save-nr", c.save_nr);
+  positive("checkpoint-nr", c.checkpoint_nr);
+  positive("disc-repeats", c.disc_repeats);
+  positive("d-output-dim", c.d_output_dim);
+  if (c.n_classes < 0) throw std::invalid_argument("--n-classes must be >= 0, got " + std::to_string(c.n_classes));
+  if (c.csv_file.empty()) throw std::invalid_argument("no labels: give --labels (or --csv-file) FILE.csv");
+  if (c.data_dir.empty()) c.data_dir = fs::path(c.csv_file).parent_path().string();
+  return c;
+}
+
+/// Attention blocks from "2,3".
+inline std::vector<int64_t> parse_list(const std::string& s, const std::string& what) {
+  std::vector<int64_t> out;
+  std::stringstream in(s);
+  for (std::string item; std::getline(in, item, ',');) {
+    try {
+      size_t used = 0;
+      out.push_back(std::stoll(item, &used));
+      if (used != item.size()) throw std::invalid_argument(item);
+    } catch (const std::exception&) {
+      throw std::invalid_argument("--" + what + ": '" + item + "' is not an integer");
+    }
+  }
+  return out;
+}
+
+/// Writes the resolved configuration as an INI file that --config reads back.
+inline std::string to_ini(const TrainConfig& c) {
+  std::ostringstream o;
+  o << "# aerogan train: the resolved configuration of this run\n"
+    << "n-epochs = " << c.n_epochs << "\nbatch-size = " << c.batch_size
+    << "\nloss-func = " << c.loss_func << "\nlr = " << c.lr << "\nb1 = " << c.b1 << "\nb2 = " << c.b2
+    << "\nz-dim = " << c.z_dim << "\nlabels = " << c.csv_file << "\nmodel-name = " << c.model_name
+    << "\nimg-size = " << c.img_size << "\nsave-nr = " << c.save_nr << "\nn-classes = " << c.n_classes
+    << "\ncheckpoint-nr = " << c.checkpoint_nr << "\ncheckpoint-start = " << c.checkpoint_start
+    << "\ndisc-repeats = " << c.disc_repeats << "\ngp-weight = " << c.gp_weight
+    << "\npenalty = " << c.penalty << "\nclip = " << c.clip << "\nclip-value = " << c.clip_value
+    << "\nattention = " << c.attention << "\nvariant = " << c.variant << "\ndata-dir = " << c.data_dir
+    << "\nout = " << c.out << "\ndevice = " << c.device << "\nseed = " << c.seed
+    << "\noptimizer = " << c.optimizer << "\nd-output-dim = " << c.d_output_dim << "\nema = " << c.ema
+    << "\n" << (c.attention_at.empty() ? "# " : "") << "attention-at = " << c.attention_at
+    << "\narch = " << c.arch << "\ng-width = " << c.g_width << "\nd-width = " << c.d_width
+    << "\naugment = " << c.augment << "\non-bad-image = " << c.on_bad_image << "\ncache = " << c.cache
+    << "\ngrid-columns = " << c.grid_columns << "\ninit = " << c.init << "\n";
+  return o.str();
+}
+
+/// The networks' spec of a configuration (n_classes resolved).
+inline gan::NetworkSpec network_spec(const TrainConfig& c) {
+  const bool paper = c.arch == "paper96" || (c.arch == "auto" && c.img_size == 96);
+  auto s = gan::NetworkSpec()
+               .image_size(c.img_size)
+               .num_classes(c.n_classes)
+               .z_dim(c.z_dim)
+               .layout(paper ? gan::Layout::paper96 : gan::Layout::family)
+               .g_width(c.g_width)
+               .d_width(c.d_width)
+               .d_output_dim(c.d_output_dim);
+  std::vector<int64_t> at;
+  if (!c.attention_at.empty())
+    at = parse_list(c.attention_at, "attention-at");
+  else if (c.attention && c.variant != "sagan" && c.variant != "sagan-hinge")
+    at = {2};
+  if (!at.empty() || !c.attention_at.empty()) s.g_attention_at(at).d_attention_at(at);
+  return s;
+}
+
+inline gan::TrainerOptions trainer_options(const TrainConfig& c) {
+  auto opt = gan::OptimizerOptions()
+                 .kind(c.optimizer == "rmsprop" ? gan::OptimizerOptions::Kind::rmsprop
+                                                : gan::OptimizerOptions::Kind::adam)
+                 .lr(c.lr)
+                 .beta1(c.b1)
+                 .beta2(c.b2);
+  return gan::TrainerOptions()
+      .n_critic(c.disc_repeats)
+      .g_optimizer(opt)
+      .d_optimizer(opt)
+      .ema_decay(c.ema)
+      .seed(c.seed)
+      .init(c.init == "dcgan" ? gan::WeightInit::dcgan
+                              : c.init == "pytorch" ? gan::WeightInit::pytorch : gan::WeightInit::paper)
+      .device(c.device == "cuda" ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU));
+}
+
+/// Makes the trainer of the configuration's variant and calls fn(trainer).
+template <class Fn>
+auto with_trainer(const TrainConfig& c, Fn&& fn) {
+  using namespace gan::presets;
+  const auto spec = network_spec(c);
+  const auto opts = trainer_options(c);
+  if (c.variant == "wgan") return fn(ConditionalWgan(spec, opts));
+  if (c.variant == "wgan-clip")
+    return fn(ConditionalWganClip(spec, opts, {}, {}, gan::regularizer::WeightClipping(c.clip_value)));
+  if (c.variant == "wgan-gp")
+    return fn(ConditionalWganGp(spec, opts, {}, {}, gan::regularizer::GradientPenalty(c.gp_weight)));
+  if (c.variant == "sagan") return fn(ConditionalSaganBce(spec, opts));
+  if (c.variant == "sagan-hinge") return fn(ConditionalSagan(spec, opts));
+  return fn(ConditionalGan(spec, opts));
+}
+
+}  // namespace aerogan

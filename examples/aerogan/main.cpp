@@ -1,0 +1,75 @@
+// aerogan: the command-line tool of the method. Subcommands:
+//   synth     make the built-in aerial rooftop dataset (images/*.png + labels.csv)
+//   train     train a conditional GAN on a folder and a CSV
+//   generate  write images from a trained model
+#include "config.hpp"
+
+#include <gan/data/error.hpp>
+#include <gan/data/synth.hpp>
+
+#include <c10/util/Exception.h>
+
+namespace aerogan {
+int run_train(const std::vector<std::string>& args);
+int run_generate(const std::vector<std::string>& args);
+
+int run_synth(const std::vector<std::string>& args) {
+  gan::data::SynthOptions o;
+  std::string out = "data/synth", region = "source";
+  po::options_description desc("aerogan synth: make aerial rooftop tiles, some with solar panels");
+  desc.add_options()("help,h", "this help")
+      ("out", po::value(&out)->default_value(out), "output folder (gets images/ and labels.csv)")
+      ("count", po::value(&o.count)->default_value(o.count), "number of tiles")
+      ("size", po::value(&o.size)->default_value(o.size), "tile size in pixels")
+      ("positive-ratio", po::value(&o.positive_ratio)->default_value(o.positive_ratio),
+       "share of tiles with solar panels (the paper: 0.2 source, 0.07 target)")
+      ("region", po::value(&region)->default_value(region), "source | target (palette, roofs, sun, scale differ)")
+      ("seed", po::value(&o.seed)->default_value(o.seed), "seed");
+  po::variables_map vm;
+  if (!parse_or_help(args, desc, vm)) return 0;
+  if (region != "source" && region != "target")
+    throw std::invalid_argument("--region '" + region + "' is not source or target");
+  o.region = region == "source" ? gan::data::Region::source : gan::data::Region::target;
+  const auto positives = gan::data::write_synth_dataset(out, o);
+  std::cout << "wrote " << o.count << " tiles (" << positives << " with solar panels) to " << out
+            << "/images and " << out << "/labels.csv\n";
+  return 0;
+}
+
+}  // namespace aerogan
+
+int main(int argc, char** argv) {
+  const std::string usage =
+      "usage: aerogan <command> [options]   (aerogan <command> --help for its options)\n"
+      "  synth     make the built-in aerial rooftop dataset\n"
+      "  train     train a conditional GAN (vanilla, WGAN, WGAN-GP, SAGAN, ...) on images + CSV\n"
+      "  generate  write images of chosen classes from a trained model\n";
+  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
+    std::cout << usage;
+    return argc < 2 ? 2 : 0;
+  }
+  const std::string cmd = argv[1];
+  const auto args = aerogan::normalise_args(argc, argv, 2);
+  try {
+    if (cmd == "synth") return aerogan::run_synth(args);
+    if (cmd == "train") return aerogan::run_train(args);
+    if (cmd == "generate") return aerogan::run_generate(args);
+    std::cerr << "aerogan: unknown command '" << cmd << "'\n" << usage;
+    return 2;
+  } catch (const gan::data::DataError& e) {
+    std::cerr << "aerogan " << cmd << ": bad input: " << e.what() << "\n";
+    return 1;
+  } catch (const boost::program_options::error& e) {
+    std::cerr << "aerogan " << cmd << ": " << e.what() << "\n";
+    return 2;
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "aerogan " << cmd << ": " << e.what() << "\n";
+    return 2;
+  } catch (const c10::Error& e) {
+    std::cerr << "aerogan " << cmd << ": " << e.what_without_backtrace() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "aerogan " << cmd << ": " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,124 @@
+#pragma once
+/// @file
+/// Batches from an in-memory image set: shuffling, drop_last, augmentations that suit aerial
+/// images (flips and 90° rotations), and a background thread that prepares the next batch.
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <functional>
+#include <future>
+
+namespace gan::data {
+
+/// Options of `Loader`.
+struct LoaderOptions {
+  int64_t batch_size = 64;
+  bool shuffle = true;
+  /// Drop the last, smaller batch of an epoch.
+  bool drop_last = true;
+  /// Random horizontal and vertical flips and 90° rotations (an aerial view has no "up").
+  bool augment = false;
+  /// Prepare the next batch on a background thread while the current one is used.
+  bool prefetch = true;
+  uint64_t seed = 0;
+};
+
+/// One batch: images as float in [-1, 1], [B, 3, S, S], and labels, [B].
+struct Batch {
+  at::Tensor images;
+  at::Tensor labels;
+};
+
+/// Iterates over a set of uint8 images ([N, C, S, S]) and labels ([N]). The order and the
+/// augmentations of epoch e depend only on (seed, e), so a resumed run sees the same batches.
+class Loader {
+ public:
+  Loader(at::Tensor images, at::Tensor labels, LoaderOptions options)
+      : images_(std::move(images)), labels_(std::move(labels)), options_(options) {
+    TORCH_CHECK_VALUE(images_.dim() == 4 && images_.scalar_type() == at::kByte,
+                      "Loader: expected uint8 images [N, C, S, S], got ", images_.sizes(), " ",
+                      images_.scalar_type());
+    TORCH_CHECK_VALUE(labels_.dim() == 1 && labels_.size(0) == images_.size(0), "Loader: ",
+                      images_.size(0), " images but labels of shape ", labels_.sizes());
+    TORCH_CHECK_VALUE(options_.batch_size > 0, "Loader: batch_size must be > 0, got ",
+                      options_.batch_size);
+    TORCH_CHECK_VALUE(!options_.drop_last || images_.size(0) >= options_.batch_size,
+                      "Loader: ", images_.size(0), " images are fewer than one batch of ",
+                      options_.batch_size, " (lower the batch size or turn drop_last off)");
+  }
+
+  int64_t size() const { return images_.size(0); }
+  int64_t batches_per_epoch() const {
+    const int64_t n = size(), b = options_.batch_size;
+    return options_.drop_last ? n / b : (n + b - 1) / b;
+  }
+
+  /// Batch `index` of `epoch`.
+  Batch batch(int64_t epoch, int64_t index) const {
+    TORCH_CHECK_VALUE(index >= 0 && index < batches_per_epoch(), "Loader: batch ", index,
+                      " is out of range [0, ", batches_per_epoch(), ")");
+    const auto order = permutation(epoch);
+    const int64_t b = options_.batch_size, from = index * b, to = std::min(size(), from + b);
+    const auto idx = order.slice(0, from, to);
+    auto x = images_.index_select(0, idx).to(at::kFloat).div_(127.5).sub_(1.0);
+    if (options_.augment) x = augment(x, epoch, index);
+    return {x, labels_.index_select(0, idx)};
+  }
+
+  /// Calls `fn(index, batch)` for every batch of `epoch`, in order, from batch `first` on;
+  /// with prefetch the next batch is made while `fn` runs.
+  void for_each(int64_t epoch, const std::function<void(int64_t, Batch&)>& fn,
+                int64_t first = 0) const {
+    const int64_t n = batches_per_epoch();
+    if (first >= n) return;
+    if (!options_.prefetch) {
+      for (int64_t i = first; i < n; ++i) {
+        auto b = batch(epoch, i);
+        fn(i, b);
+      }
+      return;
+    }
+    auto next = std::async(std::launch::async, [this, epoch, first] { return batch(epoch, first); });
+    for (int64_t i = first; i < n; ++i) {
+      auto current = next.get();
+      if (i + 1 < n)
+        next = std::async(std::launch::async, [this, epoch, i] { return batch(epoch, i + 1); });
+      fn(i, current);
+    }
+  }
+
+ private:
+  static uint64_t mix(uint64_t a, uint64_t b) {
+    uint64_t z = a * 0x9E3779B97F4A7C15ull + b + 0x632BE59BD9B4E019ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+  at::Tensor permutation(int64_t epoch) const {
+    if (!options_.shuffle) return at::arange(size(), at::kLong);
+    auto gen = at::make_generator<at::CPUGeneratorImpl>(mix(options_.seed, uint64_t(epoch)));
+    return at::randperm(size(), gen, at::TensorOptions(at::kLong));
+  }
+  at::Tensor augment(const at::Tensor& x, int64_t epoch, int64_t index) const {
+    auto gen = at::make_generator<at::CPUGeneratorImpl>(
+        mix(mix(options_.seed ^ 0xA5A5A5A5ull, uint64_t(epoch)), uint64_t(index)));
+    auto choice = at::randint(8, {x.size(0)}, gen, at::TensorOptions(at::kLong));
+    auto c = choice.accessor<int64_t, 1>();
+    std::vector<at::Tensor> out;
+    out.reserve(size_t(x.size(0)));
+    for (int64_t i = 0; i < x.size(0); ++i) {
+      auto img = x[i];
+      const int64_t k = c[i] % 4;
+      if (k) img = at::rot90(img, k, {1, 2});
+      if (c[i] >= 4) img = at::flip(img, {2});
+      out.push_back(img);
+    }
+    return at::stack(out).contiguous();
+  }
+
+  at::Tensor images_, labels_;
+  LoaderOptions options_;
+};
+
+}  // namespace gan::data

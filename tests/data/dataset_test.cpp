@@ -1,0 +1,273 @@
+// Data: the labels CSV, image decoding of every supported kind, the image folder with its
+// cache and its errors, and the loader.
+#include <gan/data/csv.hpp>
+#include <gan/data/image_folder.hpp>
+#include <gan/data/loader.hpp>
+#include <gan/io/grid.hpp>
+#include <gan/io/image_reader.hpp>
+
+#include <gtest/gtest.h>
+#include <opencv2/imgcodecs.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+namespace {
+
+namespace fs = std::filesystem;
+using gan::data::DataError;
+
+fs::path fresh_dir(const std::string& name) {
+  auto d = fs::temp_directory_path() / ("gan_data_test_" + name);
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+void write_text(const fs::path& p, const std::string& s) { std::ofstream(p) << s; }
+
+// What DataError says, or "no error".
+template <class F>
+std::string error_of(F f) {
+  try {
+    f();
+  } catch (const DataError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+// --- CSV -------------------------------------------------------------------------------
+
+TEST(LabelsCsv, HeaderIsOptionalAndColumnsCanBeChosen) {
+  auto d = fresh_dir("csv");
+  write_text(d / "a.csv", "filename,label\n1.png,0\n\n\"b,2.png\",1\r\n");
+  auto rows = gan::data::read_labels_csv(d / "a.csv");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[1].filename, "b,2.png");
+  EXPECT_EQ(rows[1].label, 1);
+  EXPECT_EQ(rows[1].line, 4);
+  write_text(d / "b.csv", "x.png,3\ny.png,2\n");
+  rows = gan::data::read_labels_csv(d / "b.csv");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].label, 3);
+  write_text(d / "c.csv", "id,cluster,file\n7,2,p.png\n");
+  rows = gan::data::read_labels_csv(d / "c.csv", {"file", "cluster"});
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].filename, "p.png");
+  EXPECT_EQ(rows[0].label, 2);
+  rows = gan::data::read_labels_csv(d / "c.csv", {"2", "0"});
+  EXPECT_EQ(rows[0].label, 7);
+}
+
+TEST(LabelsCsv, BadRowsNameTheFileAndLine) {
+  auto d = fresh_dir("csvbad");
+  write_text(d / "few.csv", "filename,label\na.png,0\nb.png\n");
+  EXPECT_TRUE(contains(error_of([&] { gan::data::read_labels_csv(d / "few.csv"); }),
+                       "few.csv:3: expected at least 2 columns, got 1"));
+  write_text(d / "nan.csv", "a.png,0\nb.png,one\n");
+  EXPECT_TRUE(contains(error_of([&] { gan::data::read_labels_csv(d / "nan.csv"); }),
+                       "nan.csv:2: label 'one' is not an integer"));
+  write_text(d / "float.csv", "a.png,0\nb.png,1.5\n");
+  EXPECT_TRUE(contains(error_of([&] { gan::data::read_labels_csv(d / "float.csv"); }), "float.csv:2"));
+  write_text(d / "empty.csv", "filename,label\n");
+  EXPECT_TRUE(contains(error_of([&] { gan::data::read_labels_csv(d / "empty.csv"); }), "no usable rows"));
+  EXPECT_TRUE(contains(error_of([&] { gan::data::read_labels_csv(d / "missing.csv"); }), "missing.csv"));
+  write_text(d / "named.csv", "a,b\nx.png,1\n");
+  EXPECT_TRUE(contains(error_of([&] { gan::data::read_labels_csv(d / "named.csv", {"file", "b"}); }),
+                       "no column named 'file'"));
+  std::vector<DataError> bad;
+  auto rows = gan::data::read_labels_csv(d / "few.csv", {}, &bad);
+  EXPECT_EQ(rows.size(), 1u);
+  ASSERT_EQ(bad.size(), 1u);
+  EXPECT_EQ(bad[0].line(), 3);
+}
+
+// --- images ------------------------------------------------------------------------------
+
+TEST(ImageReader, EveryKindBecomesRgbAtTheRequestedSize) {
+  auto d = fresh_dir("img");
+  cv::Mat bgr(20, 30, CV_8UC3, cv::Scalar(10, 20, 200));  // B, G, R
+  cv::imwrite((d / "a.png").string(), bgr);
+  cv::imwrite((d / "a.jpg").string(), bgr);
+  cv::imwrite((d / "a.tif").string(), bgr);
+  cv::Mat grey16(20, 30, CV_16UC1, cv::Scalar(257 * 100));
+  cv::imwrite((d / "g16.png").string(), grey16);
+  cv::imwrite((d / "g16.tif").string(), grey16);
+  cv::Mat rgba(20, 30, CV_8UC4, cv::Scalar(10, 20, 200, 128));
+  cv::imwrite((d / "rgba.png").string(), rgba);
+  for (const auto* f : {"a.png", "a.jpg", "a.tif", "rgba.png"}) {
+    auto m = gan::io::read_image_rgb(d / f, 8);
+    ASSERT_EQ(m.type(), CV_8UC3) << f;
+    ASSERT_EQ(m.rows, 8);
+    const auto px = m.at<cv::Vec3b>(4, 4);
+    EXPECT_NEAR(px[0], 200, 3) << f;  // R first
+    EXPECT_NEAR(px[2], 10, 3) << f;
+  }
+  for (const auto* f : {"g16.png", "g16.tif"}) {
+    auto m = gan::io::read_image_rgb(d / f, 40);
+    EXPECT_EQ(m.cols, 40);
+    EXPECT_EQ(m.at<cv::Vec3b>(5, 5), cv::Vec3b(100, 100, 100)) << f;
+  }
+  // Area interpolation when shrinking: a 2×2 checker of 0/200 averages to 100.
+  cv::Mat checker(4, 4, CV_8UC3);
+  for (int y = 0; y < 4; ++y)
+    for (int x = 0; x < 4; ++x) checker.at<cv::Vec3b>(y, x) = cv::Vec3b::all((x + y) % 2 ? 200 : 0);
+  cv::imwrite((d / "checker.png").string(), checker);
+  EXPECT_EQ(gan::io::read_image_rgb(d / "checker.png", 2).at<cv::Vec3b>(0, 0), cv::Vec3b(100, 100, 100));
+  write_text(d / "corrupt.png", "this is not a png");
+  EXPECT_TRUE(contains(error_of([&] { gan::io::read_image_rgb(d / "corrupt.png", 8); }), "corrupt.png: cannot decode"));
+  EXPECT_TRUE(contains(error_of([&] { gan::io::read_image_rgb(d / "none.png", 8); }), "none.png: image file not found"));
+}
+
+// --- image folder and cache ------------------------------------------------------------
+
+fs::path make_folder(const std::string& name, int n) {
+  auto d = fresh_dir(name);
+  fs::create_directories(d / "images");
+  std::string csv = "filename,label\n";
+  for (int i = 0; i < n; ++i) {
+    cv::Mat m(12, 12, CV_8UC3, cv::Scalar(i * 10, 50, 255 - i * 10));
+    cv::imwrite((d / "images" / (std::to_string(i) + ".png")).string(), m);
+    csv += "images/" + std::to_string(i) + ".png," + std::to_string(i % 3) + "\n";
+  }
+  write_text(d / "labels.csv", csv);
+  return d;
+}
+
+gan::data::ImageFolderOptions folder_options(const fs::path& d) {
+  gan::data::ImageFolderOptions o;
+  o.data_dir = d;
+  o.labels = d / "labels.csv";
+  o.image_size = 8;
+  o.cache_dir = d / "cache";
+  return o;
+}
+
+TEST(ImageFolder, DecodesScalesAndCaches) {
+  auto d = make_folder("folder", 7);
+  auto first = gan::data::load_image_folder(folder_options(d));
+  EXPECT_EQ(first.images.sizes(), (std::vector<int64_t>{7, 3, 8, 8}));
+  EXPECT_EQ(first.images.scalar_type(), at::kByte);
+  EXPECT_EQ(first.num_classes, 3);
+  EXPECT_EQ(first.decoded, 7);
+  EXPECT_EQ(first.labels[4].item<int64_t>(), 1);
+  EXPECT_EQ(first.images[2][0][0][0].item<uint8_t>(), 255 - 20);  // R of image 2
+  EXPECT_EQ(first.images[2][2][0][0].item<uint8_t>(), 20);        // B
+  auto f = first.images_float();
+  EXPECT_NEAR(f[2][0][0][0].item<float>(), (235 / 127.5) - 1, 1e-6);
+  EXPECT_TRUE(fs::exists(first.cache_file));
+  // A second run decodes nothing and gives the same set.
+  auto second = gan::data::load_image_folder(folder_options(d));
+  EXPECT_EQ(second.decoded, 0);
+  EXPECT_TRUE(at::equal(first.images, second.images));
+  EXPECT_TRUE(at::equal(first.labels, second.labels));
+  EXPECT_EQ(first.filenames, second.filenames);
+  // A changed image file invalidates the cache.
+  cv::imwrite((d / "images" / "3.png").string(), cv::Mat(12, 12, CV_8UC3, cv::Scalar(0, 0, 0)));
+  fs::last_write_time(d / "images" / "3.png", fs::last_write_time(d / "images" / "3.png") + std::chrono::seconds(5));
+  auto third = gan::data::load_image_folder(folder_options(d));
+  EXPECT_EQ(third.decoded, 7);
+  EXPECT_EQ(third.images[3].max().item<uint8_t>(), 0);
+}
+
+TEST(ImageFolder, BadInputNamesTheFileAndLine) {
+  auto d = make_folder("folderbad", 4);
+  auto o = folder_options(d);
+  o.cache_dir.clear();
+  fs::remove(d / "images" / "2.png");
+  EXPECT_TRUE(contains(error_of([&] { gan::data::load_image_folder(o); }), "labels.csv:4: "));
+  EXPECT_TRUE(contains(error_of([&] { gan::data::load_image_folder(o); }), "2.png: image file not found"));
+  write_text(d / "images" / "2.png", "garbage");
+  EXPECT_TRUE(contains(error_of([&] { gan::data::load_image_folder(o); }), "cannot decode"));
+  o.num_classes = 2;  // label 2 on line 4 is out of range
+  EXPECT_TRUE(contains(error_of([&] { gan::data::load_image_folder(o); }), "labels.csv:4: label 2 is out of range [0, 2)"));
+  write_text(d / "neg.csv", "images/0.png,-1\n");
+  o.labels = d / "neg.csv";
+  o.num_classes = 0;
+  EXPECT_TRUE(contains(error_of([&] { gan::data::load_image_folder(o); }), "neg.csv:1: label -1 is out of range"));
+  write_text(d / "gap.csv", "images/0.png,0\nimages/1.png,2\n");  // 2 distinct labels: 2 is out
+  o.labels = d / "gap.csv";
+  EXPECT_TRUE(contains(error_of([&] { gan::data::load_image_folder(o); }), "number of distinct labels"));
+}
+
+TEST(ImageFolder, SkipModeCountsAndReportsBadRows) {
+  auto d = make_folder("folderskip", 6);
+  write_text(d / "images" / "1.png", "garbage");
+  fs::remove(d / "images" / "4.png");
+  std::ofstream(d / "labels.csv", std::ios::app) << "images/5.png\nimages/5.png,x\n";
+  auto o = folder_options(d);
+  o.on_bad = gan::data::OnBad::skip;
+  auto data = gan::data::load_image_folder(o);
+  EXPECT_EQ(data.images.size(0), 4);
+  ASSERT_EQ(data.skipped.size(), 4u);
+  EXPECT_TRUE(contains(data.skipped[0], "labels.csv:8"));
+  EXPECT_EQ(data.filenames, (std::vector<std::string>{"images/0.png", "images/2.png", "images/3.png", "images/5.png"}));
+  // Nothing usable is an error even in skip mode.
+  write_text(d / "none.csv", "images/404.png,0\n");
+  o.labels = d / "none.csv";
+  EXPECT_TRUE(contains(error_of([&] { gan::data::load_image_folder(o); }), "the dataset is empty"));
+}
+
+// --- loader ------------------------------------------------------------------------------
+
+TEST(Loader, ShufflesDeterministicallyAndDropsTheLast) {
+  auto images = at::arange(10, at::kByte).view({10, 1, 1, 1}).expand({10, 3, 2, 2}).contiguous();
+  auto labels = at::arange(10, at::kLong);
+  gan::data::Loader a(images, labels, {.batch_size = 3, .seed = 5});
+  EXPECT_EQ(a.batches_per_epoch(), 3);
+  std::vector<int64_t> seen;
+  a.for_each(0, [&](int64_t, gan::data::Batch& b) {
+    EXPECT_EQ(b.images.size(0), 3);
+    // Images still belong to their labels, scaled to [-1, 1].
+    EXPECT_TRUE(at::allclose(b.images.select(1, 0).select(1, 0).select(1, 0),
+                             b.labels.to(at::kFloat) / 127.5 - 1));
+    for (int64_t i = 0; i < 3; ++i) seen.push_back(b.labels[i].item<int64_t>());
+  });
+  std::set<int64_t> distinct(seen.begin(), seen.end());
+  EXPECT_EQ(distinct.size(), 9u);
+  gan::data::Loader b(images, labels, {.batch_size = 3, .prefetch = false, .seed = 5});
+  EXPECT_TRUE(at::equal(a.batch(1, 2).labels, b.batch(1, 2).labels));
+  EXPECT_FALSE(at::equal(a.batch(0, 0).labels, a.batch(1, 0).labels) &&
+               at::equal(a.batch(0, 1).labels, a.batch(1, 1).labels));
+  gan::data::Loader keep(images, labels, {.batch_size = 3, .drop_last = false});
+  EXPECT_EQ(keep.batches_per_epoch(), 4);
+  EXPECT_EQ(keep.batch(0, 3).images.size(0), 1);
+  EXPECT_THROW(gan::data::Loader(images, labels, {.batch_size = 11}), c10::ValueError);
+  EXPECT_THROW(gan::data::Loader(images, labels.slice(0, 0, 9), {.batch_size = 2}), c10::ValueError);
+}
+
+TEST(Loader, AugmentationsAreFlipsAndRightAngleRotations) {
+  auto img = at::arange(16, at::kByte).view({1, 1, 4, 4}).expand({64, 3, 4, 4}).contiguous();
+  gan::data::Loader l(img, at::zeros({64}, at::kLong), {.batch_size = 64, .augment = true, .seed = 1});
+  auto x = l.batch(0, 0).images;
+  auto base = img[0].to(at::kFloat) / 127.5 - 1;
+  std::vector<at::Tensor> d4;
+  for (int k = 0; k < 4; ++k) {
+    d4.push_back(at::rot90(base, k, {1, 2}));
+    d4.push_back(at::flip(at::rot90(base, k, {1, 2}), {2}));
+  }
+  std::set<int> used;
+  for (int64_t i = 0; i < 64; ++i) {
+    int match = -1;
+    for (int k = 0; k < 8; ++k)
+      if (at::allclose(x[i], d4[k])) match = k;
+    ASSERT_GE(match, 0) << "sample " << i << " is not a flip/rotation of the image";
+    used.insert(match);
+  }
+  EXPECT_EQ(used.size(), 8u);  // all eight appear among 64 draws
+}
+
+TEST(Grid, TilesRowMajorWithPadding) {
+  auto images = at::stack({at::zeros({1, 2, 2}), at::ones({1, 2, 2}) * 0.5, at::ones({1, 2, 2}) * -0.5});
+  auto g = gan::io::make_grid(images, 2, 1, 1.0);
+  EXPECT_EQ(g.sizes(), (std::vector<int64_t>{1, 7, 7}));
+  EXPECT_EQ(g[0][1][4].item<float>(), 0.5f);   // second image, first row
+  EXPECT_EQ(g[0][4][1].item<float>(), -0.5f);  // third image, second row
+  EXPECT_EQ(g[0][4][4].item<float>(), 1.0f);   // the empty cell is padding
+  EXPECT_EQ(g[0][0][0].item<float>(), 1.0f);
+}
+
+}  // namespace

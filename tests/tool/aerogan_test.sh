@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# End-to-end tests of the aerogan tool: synth -> train -> resume -> generate, the paper's
+# spellings, INI configs, and the errors for bad input. Usage: aerogan_test.sh AEROGAN WORKDIR
+set -uo pipefail
+bin=$1
+work=$2
+rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
+passed=0 failed=0
+ok() { echo "ok: $1"; passed=$((passed + 1)); }
+bad() { echo "FAILED: $1"; failed=$((failed + 1)); }
+check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
+# expect_error NAME EXIT_CODE PATTERN -- CMD...: CMD fails with that code and prints PATTERN.
+expect_error() {
+  local name=$1 code=$2 pattern=$3; shift 4
+  local out rc
+  out=$("$@" 2>&1); rc=$?
+  if [ "$rc" -eq "$code" ] && grep -qF -- "$pattern" <<<"$out"; then ok "$name"; else bad "$name (exit $rc): $out"; fi
+}
+
+"$bin" synth --out data --count 96 --size 32 --positive-ratio 0.25 --seed 3 >/dev/null
+check "synth writes images and labels" '[ "$(ls data/images | wc -l)" -eq 96 ] && [ "$(wc -l < data/labels.csv)" -eq 97 ]'
+check "synth makes the requested share of positives" '[ "$(grep -c ",1$" data/labels.csv)" -eq 24 ]'
+
+common=(--labels data/labels.csv --img_size 32 --batch_size 16 --g-width 8 --d-width 8 --z-dim 8
+        --out out --variant wgan-gp --disc_repeats 2 --ema 0.9 --augment --checkpoint-nr 1)
+"$bin" train "${common[@]}" --n_epochs 3 --model_name straight >/dev/null 2>&1
+check "train leaves config, checkpoints, samples, plots and metrics" \
+  '[ -f out/straight/config.ini ] && [ -f out/straight/checkpoints/latest ] && [ -f out/straight/checkpoints/epoch_3.pt ] && [ -f out/straight/samples/epoch_3.png ] && [ -f out/straight/plots/losses_iterations.png ] && [ -f out/straight/plots/losses_epochs.png ] && [ -f out/straight/plots/gradients.png ]'
+check "metrics.csv has a row per iteration" '[ "$(wc -l < out/straight/metrics.csv)" -eq $((3 * 6 + 1)) ]'
+check "latest points to the newest checkpoint" '[ "$(cat out/straight/checkpoints/latest)" = epoch_3.pt ]'
+
+"$bin" train "${common[@]}" --n_epochs 1 --model_name resumed >/dev/null 2>&1
+out=$("$bin" train "${common[@]}" --n_epochs 3 --model_name resumed --resume 2>&1)
+check "resume continues from the latest checkpoint" 'grep -q "resuming out/resumed from epoch_1.pt" <<<"$out"'
+check "a second run reads the dataset from the cache" 'grep -q "from the cache" <<<"$out"'
+check "resume is exact: the same losses" 'diff <(cut -d, -f1-8 out/straight/metrics.csv) <(cut -d, -f1-8 out/resumed/metrics.csv) >/dev/null'
+check "resume is exact: the same samples" 'cmp -s out/straight/samples/epoch_3.png out/resumed/samples/epoch_3.png'
+expect_error "an existing run is not overwritten" 2 "use --resume" -- "$bin" train "${common[@]}" --n_epochs 3 --model_name straight
+
+"$bin" generate --model out/straight --n 10 --classes 1 --truncation 0.8 --out gen >/dev/null
+check "generate writes PNGs and a filename,label CSV" '[ "$(ls gen/images | wc -l)" -eq 10 ] && [ "$(head -1 gen/labels.csv)" = filename,label ] && [ "$(grep -c ",1$" gen/labels.csv)" -eq 10 ]'
+check "generated CSV rows point at existing files" 'tail -n +2 gen/labels.csv | cut -d, -f1 | while read -r f; do [ -f "gen/$f" ] || exit 1; done'
+expect_error "generate rejects a class out of range" 2 "out of range [0, 2)" -- "$bin" generate --model out/straight --classes 2
+
+# The paper's spellings, an INI config, and command-line flags overriding it.
+printf 'n_epochs = 1\nbatch_size = 16\nimg_size = 32\nlabels = data/labels.csv\ng-width = 8\nd-width = 8\nz-dim = 8\nlr = 0.0005\n' > run.ini
+"$bin" train --config run.ini --model_name 'my_first_gan' --lr 0.0001 --out out >/dev/null 2>&1
+check "--config and underscore flags work, flags override the file" 'grep -q "^lr = 0.0001$" out/my_first_gan/config.ini && grep -q "^n-epochs = 1$" out/my_first_gan/config.ini'
+check "the paper's loss_func/penalty flags pick the variant" '"$bin" train --labels data/labels.csv --img_size 32 --batch_size 16 --g-width 8 --d-width 8 --z-dim 8 --n_epochs 1 --loss_func wasserstein --penalty --out out --model_name pick >/dev/null 2>&1 && grep -q "^variant = wgan-gp$" out/pick/config.ini'
+help=$("$bin" train --help)
+missing=""
+for opt in n-epochs batch-size loss-func lr b1 b2 z-dim csv-file model-name img-size save-nr n-classes checkpoint-nr checkpoint-start disc-repeats gp-weight penalty clip clip-value attention data-dir labels out device seed optimizer d-output-dim ema attention-at config resume; do
+  grep -q -- "--$opt" <<<"$help" || missing="$missing $opt"
+done
+check "--help documents every option${missing:+ (missing:$missing)}" '[ -z "$missing" ]'
+
+# Bad input: clear errors naming the file, line or value, and a non-zero exit.
+mkdir -p badcsv && cp data/images/000000.png badcsv/a.png
+printf 'filename,label\na.png,0\na.png\n' > badcsv/few.csv
+expect_error "a row with too few columns" 1 "few.csv:3: expected at least 2 columns" -- "$bin" train --labels badcsv/few.csv --out out2 --model_name x
+printf 'a.png,zero\n' > badcsv/word.csv
+expect_error "a label that is not an integer" 1 "word.csv:1: label 'zero' is not an integer" -- "$bin" train --labels badcsv/word.csv --out out2 --model_name x
+printf 'a.png,0\na.png,5\n' > badcsv/range.csv
+expect_error "a label out of range" 1 "range.csv:2: label 5 is out of range [0, 2)" -- "$bin" train --labels badcsv/range.csv --n_classes 2 --out out2 --model_name x
+printf 'a.png,0\nmissing.png,1\n' > badcsv/missing.csv
+expect_error "a missing image" 1 "missing.png: image file not found" -- "$bin" train --labels badcsv/missing.csv --out out2 --model_name x
+echo "not an image" > badcsv/corrupt.png
+printf 'a.png,0\ncorrupt.png,1\n' > badcsv/corrupt.csv
+expect_error "a corrupt image" 1 "corrupt.png: cannot decode" -- "$bin" train --labels badcsv/corrupt.csv --out out2 --model_name x
+printf 'filename,label\n' > badcsv/empty.csv
+expect_error "an empty dataset" 1 "empty.csv: the labels file has no usable rows" -- "$bin" train --labels badcsv/empty.csv --out out2 --model_name x
+out=$("$bin" train --labels badcsv/corrupt.csv --on-bad-image skip --img_size 32 --batch_size 1 --g-width 8 --d-width 8 --z-dim 8 --n_epochs 1 --n_classes 2 --out out2 --model_name skip 2>&1)
+check "--on-bad-image skip skips and reports" 'grep -q "skipped 1 bad rows" <<<"$out" && grep -q "corrupt.png" <<<"$out" && [ -f out2/skip/checkpoints/latest ]'
+expect_error "an unknown variant" 2 "--variant 'gan9' is not one of" -- "$bin" train --labels data/labels.csv --variant gan9
+expect_error "a bad number" 2 "--batch-size must be > 0, got 0" -- "$bin" train --labels data/labels.csv --batch_size 0
+expect_error "an unknown option" 2 "unrecognised option '--bogus'" -- "$bin" train --labels data/labels.csv --bogus 1
+expect_error "a wrong image size for the paper's networks" 1 "paper96" -- "$bin" train --labels data/labels.csv --img_size 64 --arch paper96 --out out3 --model_name y
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
