@@ -50,11 +50,26 @@ case "$cmd" in
     "$BUILD_DIR"/benchmarks/train_step_bench "$@"
     ;;
   demo)
+    # The main job on the built-in data: a source-region rooftop dataset, a conditional GAN
+    # trained on it on the CPU for a few minutes, its sample grids, plots and generated images.
     configure
-    cmake --build "$BUILD_DIR" -j "$JOBS" --target minimal_cgan
+    cmake --build "$BUILD_DIR" -j "$JOBS" --target aerogan
     out=${OUT:-out/demo}
-    "$BUILD_DIR"/examples/minimal_cgan --out "$out" "$@"
-    echo "demo: results are in $out"
+    bin="$BUILD_DIR/examples/aerogan"
+    "$bin" synth --out "$out/data" --count 1200 --size 32 --region source --positive-ratio 0.2 --seed 1
+    # --resume: a demo that was stopped continues; a finished one is left as it is.
+    "$bin" train --labels "$out/data/labels.csv" --img_size 32 --batch_size 32 \
+      --n_epochs "${DEMO_EPOCHS:-40}" --g-width 32 --d-width 32 --init dcgan --variant vanilla \
+      --save_nr 10 --checkpoint_nr 10 --out "$out" --model_name cgan --resume "$@"
+    "$bin" generate --model "$out/cgan" --n 64 --classes 1 --out "$out/cgan/generated"
+    echo
+    echo "demo: the results are in $out"
+    echo "  dataset:          $out/data (images/, labels.csv)"
+    echo "  sample grids:     $out/cgan/samples/ (a row per class: 0 no panels, 1 solar panels)"
+    echo "  loss plots:       $out/cgan/plots/"
+    echo "  metrics:          $out/cgan/metrics.csv"
+    echo "  checkpoints:      $out/cgan/checkpoints/"
+    echo "  generated images: $out/cgan/generated/ (images/, labels.csv)"
     ;;
   *)
     echo "usage: ./run.sh [demo|test|build|bench] [args...]" >&2

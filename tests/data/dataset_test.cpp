@@ -211,6 +211,24 @@ TEST(ImageFolder, SkipModeCountsAndReportsBadRows) {
   EXPECT_TRUE(contains(error_of([&] { gan::data::load_image_folder(o); }), "the dataset is empty"));
 }
 
+TEST(ImageFolder, AllDukeSolarTilesLoad) {
+  const fs::path duke = fs::path(GAN_TEST_SHARED_DATA) / "duke-solar";
+  if (!fs::exists(duke / "labels.csv")) GTEST_SKIP() << duke.string() << " is absent";
+  gan::data::ImageFolderOptions o;
+  o.data_dir = duke / "images";
+  o.labels = duke / "labels.csv";
+  o.image_size = 32;
+  auto data = gan::data::load_image_folder(o);
+  EXPECT_EQ(data.images.size(0), 1500);
+  EXPECT_EQ(data.labels.sum().item<int64_t>(), 505);
+  EXPECT_EQ(data.num_classes, 2);
+  EXPECT_TRUE(data.skipped.empty());
+  // Real imagery: not constant, and not saturated.
+  const double mean = data.images.to(at::kDouble).mean().item<double>();
+  EXPECT_GT(mean, 40);
+  EXPECT_LT(mean, 215);
+}
+
 // --- loader ------------------------------------------------------------------------------
 
 TEST(Loader, ShufflesDeterministicallyAndDropsTheLast) {

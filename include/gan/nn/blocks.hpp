@@ -25,11 +25,13 @@ enum class Upsample {
   resize_conv  ///< nearest-neighbour resize by the stride, then a 3×3 convolution
 };
 
-/// Applies `a` (LeakyReLU with slope 0.2, as DCGAN and the paper's code).
-inline torch::Tensor activate(const torch::Tensor& x, Activation a) {
+/// Applies `a` (LeakyReLU with slope 0.2, as DCGAN and the paper's code). ReLU and LeakyReLU
+/// work in place, as the paper's code does (`inplace=True`): `x` must be a fresh result (a
+/// convolution's or a norm's), which is all the blocks pass.
+inline torch::Tensor activate(torch::Tensor x, Activation a) {
   switch (a) {
-    case Activation::relu: return torch::relu(x);
-    case Activation::leaky_relu: return torch::leaky_relu(x, 0.2);
+    case Activation::relu: return torch::relu_(x);
+    case Activation::leaky_relu: return torch::leaky_relu_(x, 0.2);
     case Activation::tanh: return torch::tanh(x);
     case Activation::none: break;
   }

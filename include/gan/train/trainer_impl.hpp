@@ -166,6 +166,18 @@ StepStats Trainer<A, L, R, C>::step(const torch::Tensor& real_in, const torch::T
     constraint_.after_discriminator_step(*d_);
   }
 
+  // The discriminator's weights need no gradient in the generator's step: freezing them
+  // skips their weight-gradient kernels (the paper's code computes and discards them).
+  struct Freeze {
+    std::vector<torch::Tensor> params;
+    explicit Freeze(const std::vector<torch::Tensor>& all) {
+      for (const auto& t : all)  // weights a user froze stay frozen afterwards
+        if (t.requires_grad()) params.push_back(t.requires_grad_(false));
+    }
+    ~Freeze() {
+      for (auto& t : params) t.requires_grad_(true);
+    }
+  } freeze_d(d_->parameters());
   auto out_fake = critic(fake_for_g, labels);
   auto g_loss = detail::plus(loss_.generator_loss(out_fake.score),
                              conditioning_.generator_extra_loss(out_fake, labels));
