@@ -22,6 +22,7 @@
 #include <gan/nn/network_spec.hpp>
 #include <gan/nn/self_attention.hpp>
 #include <gan/nn/spectral_norm.hpp>
+#include <gan/nn/vgg.hpp>
 #include <gan/presets.hpp>
 #include <gan/regularizer/gradient_penalty.hpp>
 #include <gan/regularizer/lipschitz_constraint.hpp>
