@@ -2,6 +2,7 @@
 //   synth     make the built-in aerial rooftop dataset (images/*.png + labels.csv)
 //   train     train a conditional GAN on a folder and a CSV
 //   generate  write images from a trained model
+//   classify  train a VGG classifier and export its features
 #include "config.hpp"
 
 #include <gan/data/error.hpp>
@@ -12,6 +13,7 @@
 namespace aerogan {
 int run_train(const std::vector<std::string>& args);
 int run_generate(const std::vector<std::string>& args);
+int run_classify(const std::vector<std::string>& args);
 
 int run_synth(const std::vector<std::string>& args) {
   gan::data::SynthOptions o;
@@ -43,7 +45,8 @@ int main(int argc, char** argv) {
       "usage: aerogan <command> [options]   (aerogan <command> --help for its options)\n"
       "  synth     make the built-in aerial rooftop dataset\n"
       "  train     train a conditional GAN (vanilla, WGAN, WGAN-GP, SAGAN, ...) on images + CSV\n"
-      "  generate  write images of chosen classes from a trained model\n";
+      "  generate  write images of chosen classes from a trained model\n"
+      "  classify  train a VGG classifier (val/test metrics) and export its features\n";
   if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
     std::cout << usage;
     return argc < 2 ? 2 : 0;
@@ -54,6 +57,7 @@ int main(int argc, char** argv) {
     if (cmd == "synth") return aerogan::run_synth(args);
     if (cmd == "train") return aerogan::run_train(args);
     if (cmd == "generate") return aerogan::run_generate(args);
+    if (cmd == "classify") return aerogan::run_classify(args);
     std::cerr << "aerogan: unknown command '" << cmd << "'\n" << usage;
     return 2;
   } catch (const gan::data::DataError& e) {

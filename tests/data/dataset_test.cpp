@@ -3,6 +3,9 @@
 #include <gan/data/csv.hpp>
 #include <gan/data/image_folder.hpp>
 #include <gan/data/loader.hpp>
+#include <gan/data/toy.hpp>
+#include <gan/io/features_file.hpp>
+#include <gan/train/classifier.hpp>
 #include <gan/io/grid.hpp>
 #include <gan/io/image_reader.hpp>
 
@@ -276,6 +279,41 @@ TEST(Loader, AugmentationsAreFlipsAndRightAngleRotations) {
     used.insert(match);
   }
   EXPECT_EQ(used.size(), 8u);  // all eight appear among 64 draws
+}
+
+TEST(Classifier, LearnsTheToyClassesAndReportsThem) {
+  torch::manual_seed(0);
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(3);
+  auto [x, y] = gan::data::quadrant_batch(256, 16, gen, 0.3);
+  auto u8 = ((x + 1) * 127.5).round().clamp(0, 255).to(at::kByte);
+  torch::nn::Sequential net(torch::nn::Conv2d(torch::nn::Conv2dOptions(3, 8, 3).padding(1)),
+                            torch::nn::ReLU(), torch::nn::AdaptiveAvgPool2d(2), torch::nn::Flatten(),
+                            torch::nn::Linear(32, 4));
+  auto o = gan::ClassifierOptions().epochs(15).batch_size(32).lr(1e-2).augment(false);
+  std::vector<double> losses;
+  gan::train_classifier(net, u8, y, o, [&](int64_t, double l) { losses.push_back(l); });
+  ASSERT_EQ(losses.size(), 15u);
+  EXPECT_LT(losses.back(), losses.front());
+  auto [tx, ty] = gan::data::quadrant_batch(200, 16, gen, 0.3);
+  auto m = gan::evaluate_classifier(net, ((tx + 1) * 127.5).round().clamp(0, 255).to(at::kByte), ty, 4, o);
+  EXPECT_EQ(m.total(), 200);
+  EXPECT_GE(gan::metrics::report(m).accuracy, 0.9);
+}
+
+TEST(FeaturesFile, RoundTripAndErrors) {
+  auto d = fresh_dir("features");
+  gan::io::Features f{torch::randn({3, 5}), torch::tensor({0, 1, 1}), {"a.png", "b c.png", "d.tif"}, "features"};
+  gan::io::save_features(d / "f.pt", f);
+  auto g = gan::io::load_features(d / "f.pt");
+  EXPECT_TRUE(at::equal(f.values, g.values));
+  EXPECT_TRUE(at::equal(f.labels, g.labels));
+  EXPECT_EQ(f.filenames, g.filenames);
+  EXPECT_EQ(g.layer, "features");
+  f.filenames.pop_back();
+  EXPECT_THROW(gan::io::save_features(d / "bad.pt", f), std::invalid_argument);
+  write_text(d / "junk.pt", "junk");
+  EXPECT_THROW(gan::io::load_features(d / "junk.pt"), std::invalid_argument);
+  EXPECT_THROW(gan::io::load_features(d / "none.pt"), std::invalid_argument);
 }
 
 TEST(Grid, TilesRowMajorWithPadding) {

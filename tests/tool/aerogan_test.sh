@@ -42,6 +42,10 @@ check "generate writes PNGs and a filename,label CSV" '[ "$(ls gen/images | wc -
 check "generated CSV rows point at existing files" 'tail -n +2 gen/labels.csv | cut -d, -f1 | while read -r f; do [ -f "gen/$f" ] || exit 1; done'
 expect_error "generate rejects a class out of range" 2 "out of range [0, 2)" -- "$bin" generate --model out/straight --classes 2
 
+"$bin" classify --labels data/labels.csv --img-size 32 --epochs 1 --batch-size 16 --out outc --model-name cls >/dev/null 2>&1
+check "classify reports val and test metrics and writes features" 'grep -q "^val," outc/cls/metrics.csv && grep -q "^test," outc/cls/metrics.csv && [ -f outc/cls/features.pt ] && [ -f outc/cls/classifier.pt ]'
+expect_error "classify rejects a bad split" 2 "--split needs three fractions" -- "$bin" classify --labels data/labels.csv --split 0.5,0.5
+
 # The paper's spellings, an INI config, and command-line flags overriding it.
 printf 'n_epochs = 1\nbatch_size = 16\nimg_size = 32\nlabels = data/labels.csv\ng-width = 8\nd-width = 8\nz-dim = 8\nlr = 0.0005\n' > run.ini
 "$bin" train --config run.ini --model_name 'my_first_gan' --lr 0.0001 --out out >/dev/null 2>&1

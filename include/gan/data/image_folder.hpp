@@ -6,6 +6,7 @@
 #include <gan/data/csv.hpp>
 #include <gan/io/atomic_file.hpp>
 #include <gan/io/image_reader.hpp>
+#include <gan/io/string_tensor.hpp>
 
 #include <ATen/ATen.h>
 #include <torch/serialize/archive.h>
@@ -96,27 +97,12 @@ inline std::string cache_key(const ImageFolderOptions& o, const std::vector<Labe
   return hex;
 }
 
-inline at::Tensor string_tensor(const std::vector<std::string>& v) {
-  std::string joined;
-  for (const auto& s : v) joined += s + '\n';
-  auto t = at::empty({int64_t(joined.size())}, at::kByte);
-  std::memcpy(t.data_ptr<uint8_t>(), joined.data(), joined.size());
-  return t;
-}
-inline std::vector<std::string> tensor_strings(const at::Tensor& t) {
-  std::string joined(reinterpret_cast<const char*>(t.data_ptr<uint8_t>()), size_t(t.numel()));
-  std::vector<std::string> out;
-  std::istringstream in(joined);
-  for (std::string line; std::getline(in, line);) out.push_back(line);
-  return out;
-}
-
 inline void save_cache(const std::filesystem::path& file, const ImageFolder& d) {
   torch::serialize::OutputArchive a;
   a.write("images", d.images, true);
   a.write("labels", d.labels, true);
-  a.write("filenames", string_tensor(d.filenames), true);
-  a.write("skipped", string_tensor(d.skipped), true);
+  a.write("filenames", io::string_tensor(d.filenames), true);
+  a.write("skipped", io::string_tensor(d.skipped), true);
   a.write("num_classes", at::scalar_tensor(d.num_classes, at::kLong), true);
   io::write_atomically(file, [&](const std::string& tmp) { a.save_to(tmp); });
 }
@@ -132,8 +118,8 @@ inline bool load_cache(const std::filesystem::path& file, ImageFolder& d) {
     a.read("filenames", names, true);
     a.read("skipped", skipped, true);
     a.read("num_classes", n, true);
-    d.filenames = tensor_strings(names);
-    d.skipped = tensor_strings(skipped);
+    d.filenames = io::tensor_strings(names);
+    d.skipped = io::tensor_strings(skipped);
     d.num_classes = n.item<int64_t>();
     return d.images.size(0) == int64_t(d.filenames.size());
   } catch (const std::exception&) {
