@@ -3,6 +3,7 @@
 //   train     train a conditional GAN on a folder and a CSV
 //   generate  write images from a trained model
 //   classify  train a VGG classifier and export its features
+//   cluster   cluster features into the GAN's conditioning labels
 #include "config.hpp"
 
 #include <gan/data/error.hpp>
@@ -14,6 +15,7 @@ namespace aerogan {
 int run_train(const std::vector<std::string>& args);
 int run_generate(const std::vector<std::string>& args);
 int run_classify(const std::vector<std::string>& args);
+int run_cluster(const std::vector<std::string>& args);
 
 int run_synth(const std::vector<std::string>& args) {
   gan::data::SynthOptions o;
@@ -46,7 +48,8 @@ int main(int argc, char** argv) {
       "  synth     make the built-in aerial rooftop dataset\n"
       "  train     train a conditional GAN (vanilla, WGAN, WGAN-GP, SAGAN, ...) on images + CSV\n"
       "  generate  write images of chosen classes from a trained model\n"
-      "  classify  train a VGG classifier (val/test metrics) and export its features\n";
+      "  classify  train a VGG classifier (val/test metrics) and export its features\n"
+      "  cluster   cluster features (k-means, hierarchical), score them, write clusters.csv\n";
   if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
     std::cout << usage;
     return argc < 2 ? 2 : 0;
@@ -58,6 +61,7 @@ int main(int argc, char** argv) {
     if (cmd == "train") return aerogan::run_train(args);
     if (cmd == "generate") return aerogan::run_generate(args);
     if (cmd == "classify") return aerogan::run_classify(args);
+    if (cmd == "cluster") return aerogan::run_cluster(args);
     std::cerr << "aerogan: unknown command '" << cmd << "'\n" << usage;
     return 2;
   } catch (const gan::data::DataError& e) {

@@ -45,6 +45,16 @@ expect_error "generate rejects a class out of range" 2 "out of range [0, 2)" -- 
 "$bin" classify --labels data/labels.csv --img-size 32 --epochs 1 --batch-size 16 --out outc --model-name cls >/dev/null 2>&1
 check "classify reports val and test metrics and writes features" 'grep -q "^val," outc/cls/metrics.csv && grep -q "^test," outc/cls/metrics.csv && [ -f outc/cls/features.pt ] && [ -f outc/cls/classifier.pt ]'
 expect_error "classify rejects a bad split" 2 "--split needs three fractions" -- "$bin" classify --labels data/labels.csv --split 0.5,0.5
+out=$("$bin" cluster --features outc/cls/features.pt --k 3 --sweep-k 2,3 --sweep-methods kmeans,ward,average --repair 0.01 2>&1)
+check "cluster sweeps methods and k and scores them" '[ "$(grep -c "^kmeans,\|^ward,\|^average" outc/cls/clusters/scores.csv)" -eq 7 ]'
+check "cluster writes filename,cluster for every image" '[ "$(head -1 outc/cls/clusters/clusters.csv)" = filename,cluster ] && [ "$(wc -l < outc/cls/clusters/clusters.csv)" -eq 97 ]'
+check "the repair splits mixed clusters by class" 'grep -q "split by class" <<<"$out" && [ "$(tail -n +2 outc/cls/clusters/cluster_class.csv | awk -F, "\$2 > 0 && \$3 > 0" | wc -l)" -eq 0 ]'
+check "aerogan train reads clusters.csv as is" '"$bin" train --labels outc/cls/clusters/clusters.csv --data-dir data --img_size 32 --batch_size 16 --g-width 8 --d-width 8 --z-dim 8 --n_epochs 1 --out out --model_name on_clusters >/dev/null 2>&1 && [ -f out/on_clusters/checkpoints/latest ]'
+"$bin" cluster --features outc/cls/features.pt --k 3 --omit 0 --out omitted >/dev/null 2>&1
+check "--omit leaves a cluster out" '[ "$(wc -l < omitted/clusters.csv)" -lt 97 ] && ! tail -n +2 omitted/clusters.csv | cut -d, -f2 | grep -qx 2'
+expect_error "cluster rejects k > n" 2 "--k 500 is out of range [1, 96]" -- "$bin" cluster --features outc/cls/features.pt --k 500
+expect_error "cluster rejects a missing features file" 2 "nope.pt does not exist" -- "$bin" cluster --features nope.pt
+expect_error "cluster rejects a file that is not a features file" 2 "cannot read features file" -- "$bin" cluster --features data/labels.csv
 
 # The paper's spellings, an INI config, and command-line flags overriding it.
 printf 'n_epochs = 1\nbatch_size = 16\nimg_size = 32\nlabels = data/labels.csv\ng-width = 8\nd-width = 8\nz-dim = 8\nlr = 0.0005\n' > run.ini
