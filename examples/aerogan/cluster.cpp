@@ -8,7 +8,10 @@
 #include <gan/cluster/hierarchical.hpp>
 #include <gan/cluster/kmeans.hpp>
 #include <gan/cluster/scores.hpp>
+#include <gan/cluster/tsne.hpp>
 #include <gan/io/features_file.hpp>
+#include <gan/io/image_reader.hpp>
+#include <gan/io/scatter.hpp>
 
 #include <iomanip>
 #include <map>
@@ -52,9 +55,11 @@ std::string method_label(const Method& m) {
 }  // namespace
 
 int run_cluster(const std::vector<std::string>& args) {
-  std::string features_path, out, method = "kmeans", metric = "euclidean", sweep_k, sweep_methods;
-  int k = 5, n_init = 10, omit = -1;
-  double repair = 0;
+  std::string features_path, out, method = "kmeans", metric = "euclidean", sweep_k, sweep_methods,
+      data_dir;
+  int k = 5, n_init = 10, omit = -1, examples = 8;
+  double repair = 0, perplexity = 30;
+  bool tsne = true;
   uint64_t seed = 0;
   po::options_description desc("aerogan cluster: cluster classifier features into conditioning labels");
   desc.add_options()("help,h", "this help")
@@ -68,7 +73,11 @@ int run_cluster(const std::vector<std::string>& args) {
       ("sweep-k", po::value(&sweep_k), "also score these k, e.g. 2,3,4,5,6 (the paper's Table 1)")
       ("sweep-methods", po::value(&sweep_methods), "methods of the sweep, e.g. kmeans,ward,average (default: --method)")
       ("repair", po::value(&repair)->default_value(repair), "split every cluster whose smaller class share is at least this into one cluster per class (the paper: 5 -> 6 clusters); 0: off")
-      ("omit", po::value(&omit)->default_value(omit), "leave this cluster (after repair) out of clusters.csv; -1: none");
+      ("omit", po::value(&omit)->default_value(omit), "leave this cluster (after repair) out of clusters.csv; -1: none")
+      ("tsne", po::value(&tsne)->default_value(tsne), "draw a t-SNE of the features (tsne.png): colour by cluster, marker by class")
+      ("perplexity", po::value(&perplexity)->default_value(perplexity), "t-SNE perplexity")
+      ("data-dir", po::value(&data_dir), "folder of the images, for a grid of examples per cluster (examples.png)")
+      ("examples", po::value(&examples)->default_value(examples), "examples per cluster in examples.png");
   po::variables_map vm;
   if (!parse_or_help(args, desc, vm)) return 0;
   if (features_path.empty()) throw std::invalid_argument("give --features FILE (from aerogan classify)");
@@ -168,6 +177,41 @@ int run_cluster(const std::vector<std::string>& args) {
     if (c == omit) continue;
     if (omit >= 0 && c > omit) --c;  // keep the ids consecutive
     csv += f.filenames[size_t(i)] + "," + std::to_string(c) + "\n";
+  }
+  if (tsne && n >= 4) {
+    gan::cluster::TsneOptions to;
+    to.perplexity = std::min(perplexity, double(n - 1) / 3.0);
+    to.seed = seed;
+    const auto r = gan::cluster::tsne(x, to);
+    std::vector<std::array<double, 2>> points(static_cast<size_t>(n));
+    std::vector<int> cls(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) {
+      points[size_t(i)] = {r.embedding(i, 0), r.embedding(i, 1)};
+      cls[size_t(i)] = int(f.labels[i].item<int64_t>());
+    }
+    gan::io::ScatterOptions so;
+    so.title = "t-SNE of the features: " + method_label(m) + ", k = " + std::to_string(k) +
+               (repair > 0 ? " (repaired)" : "");
+    so.x_label = "t-SNE 1";
+    so.y_label = "t-SNE 2";
+    gan::io::write_scatter(dir / "tsne.png", points, mapped, cls, so);
+    std::cout << "t-SNE: KL divergence " << r.kl_divergence << " after " << r.iterations << " iterations\n";
+  }
+  if (!data_dir.empty()) {
+    std::vector<std::vector<cv::Mat>> rows(size_t(*std::max_element(mapped.begin(), mapped.end()) + 1));
+    for (int64_t i = 0; i < n; ++i) {
+      auto& row = rows[size_t(mapped[size_t(i)])];
+      if (int(row.size()) >= examples) continue;
+      cv::Mat rgb = gan::io::read_image_rgb(fs::path(data_dir) / f.filenames[size_t(i)], 64), bgr;
+      cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
+      row.push_back(bgr);
+    }
+    gan::io::ExampleGridOptions go;
+    go.per_row = examples;
+    const cv::Mat grid = gan::io::example_grid(rows, {}, go);
+    std::vector<uchar> png;
+    cv::imencode(".png", grid, png);
+    gan::io::write_file_atomically(dir / "examples.png", std::string_view(reinterpret_cast<const char*>(png.data()), png.size()));
   }
   gan::io::write_file_atomically(dir / "clusters.csv", csv);
   gan::io::write_file_atomically(dir / "scores.csv", table.str());

@@ -2,17 +2,30 @@
 /// @file
 /// The umbrella header of the core library (libtorch + Eigen; no OpenCV).
 
+#include <gan/cluster/hierarchical.hpp>
+#include <gan/cluster/kmeans.hpp>
+#include <gan/cluster/scores.hpp>
+#include <gan/cluster/tsne.hpp>
 #include <gan/conditioning/auxiliary_classifier.hpp>
 #include <gan/conditioning/combine.hpp>
 #include <gan/conditioning/conditional_batch_norm.hpp>
 #include <gan/conditioning/conditioning.hpp>
 #include <gan/conditioning/one_hot_concat.hpp>
 #include <gan/conditioning/projection.hpp>
+#include <gan/data/split.hpp>
+#include <gan/data/toy.hpp>
+#include <gan/io/atomic_file.hpp>
+#include <gan/io/features_file.hpp>
+#include <gan/io/grid.hpp>
+#include <gan/io/pth_reader.hpp>
+#include <gan/io/pth_tensor.hpp>
+#include <gan/io/string_tensor.hpp>
 #include <gan/loss/adversarial_loss.hpp>
 #include <gan/loss/hinge.hpp>
 #include <gan/loss/least_squares.hpp>
 #include <gan/loss/non_saturating.hpp>
 #include <gan/loss/wasserstein.hpp>
+#include <gan/metrics/classification.hpp>
 #include <gan/nn/architecture.hpp>
 #include <gan/nn/blocks.hpp>
 #include <gan/nn/conditional_batch_norm.hpp>
@@ -27,7 +40,7 @@
 #include <gan/regularizer/gradient_penalty.hpp>
 #include <gan/regularizer/lipschitz_constraint.hpp>
 #include <gan/regularizer/weight_clipping.hpp>
-#include <gan/io/atomic_file.hpp>
+#include <gan/train/classifier.hpp>
 #include <gan/train/ema.hpp>
 #include <gan/train/options.hpp>
 #include <gan/train/trainer.hpp>

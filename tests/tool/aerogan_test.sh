@@ -45,7 +45,8 @@ expect_error "generate rejects a class out of range" 2 "out of range [0, 2)" -- 
 "$bin" classify --labels data/labels.csv --img-size 32 --epochs 1 --batch-size 16 --out outc --model-name cls >/dev/null 2>&1
 check "classify reports val and test metrics and writes features" 'grep -q "^val," outc/cls/metrics.csv && grep -q "^test," outc/cls/metrics.csv && [ -f outc/cls/features.pt ] && [ -f outc/cls/classifier.pt ]'
 expect_error "classify rejects a bad split" 2 "--split needs three fractions" -- "$bin" classify --labels data/labels.csv --split 0.5,0.5
-out=$("$bin" cluster --features outc/cls/features.pt --k 3 --sweep-k 2,3 --sweep-methods kmeans,ward,average --repair 0.01 2>&1)
+out=$("$bin" cluster --features outc/cls/features.pt --k 3 --sweep-k 2,3 --sweep-methods kmeans,ward,average --repair 0.01 --data-dir data 2>&1)
+check "cluster draws the t-SNE and the examples per cluster" '[ -s outc/cls/clusters/tsne.png ] && [ -s outc/cls/clusters/examples.png ] && grep -q "KL divergence" <<<"$out"'
 check "cluster sweeps methods and k and scores them" '[ "$(grep -c "^kmeans,\|^ward,\|^average" outc/cls/clusters/scores.csv)" -eq 7 ]'
 check "cluster writes filename,cluster for every image" '[ "$(head -1 outc/cls/clusters/clusters.csv)" = filename,cluster ] && [ "$(wc -l < outc/cls/clusters/clusters.csv)" -eq 97 ]'
 check "the repair splits mixed clusters by class" 'grep -q "split by class" <<<"$out" && [ "$(tail -n +2 outc/cls/clusters/cluster_class.csv | awk -F, "\$2 > 0 && \$3 > 0" | wc -l)" -eq 0 ]'
