@@ -307,6 +307,24 @@ inline bool labels_fit(const std::vector<double>& positions, const std::vector<i
   return true;
 }
 
+/// The linear x axis over [lo, hi] with the most ticks (about one per `spacing` pixels) whose
+/// labels fit between `left` and `left + plot_w` without coming closer than `gap` pixels.
+inline Axis fit_x_axis(double lo, double hi, int left, int plot_w, const Fonts& fonts, int spacing,
+                       int gap) {
+  Axis axis;
+  for (int target = std::max(2, plot_w / spacing); target >= 2; --target) {
+    axis = linear_axis(lo, hi, target);
+    std::vector<double> positions;
+    std::vector<int> extents;
+    for (std::size_t i = 0; i < axis.ticks.size(); ++i) {
+      positions.push_back(left + (plot_w - 1) * (axis.ticks[i] - axis.lo) / (axis.hi - axis.lo));
+      extents.push_back(text_size(axis.labels[i], fonts.tick, fonts).width);
+    }
+    if (labels_fit(positions, extents, gap)) break;
+  }
+  return axis;
+}
+
 }  // namespace detail
 
 /// Draws the series as lines on one axes and returns the BGR image (options.width ×
@@ -397,17 +415,7 @@ inline cv::Mat plot_lines(const std::vector<Series>& series, const PlotOptions& 
   const auto x_pixel = [&](const Axis& a, double v) {
     return left + (plot_w - 1) * (v - a.lo) / (a.hi - a.lo);
   };
-  Axis x_axis;
-  for (int target = std::max(2, plot_w / px(80)); target >= 2; --target) {
-    x_axis = detail::linear_axis(x_lo, x_hi, target);
-    std::vector<double> positions;
-    std::vector<int> extents;
-    for (std::size_t i = 0; i < x_axis.ticks.size(); ++i) {
-      positions.push_back(x_pixel(x_axis, x_axis.ticks[i]));
-      extents.push_back(detail::text_size(x_axis.labels[i], fonts.tick, fonts).width);
-    }
-    if (detail::labels_fit(positions, extents, px(14))) break;
-  }
+  const Axis x_axis = detail::fit_x_axis(x_lo, x_hi, left, plot_w, fonts, px(80), px(14));
 
   cv::Mat image(height, width, CV_8UC3, cv::Scalar::all(255));
   const cv::Rect plot_rect(left, top, plot_w, plot_h);

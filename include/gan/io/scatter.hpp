@@ -220,17 +220,7 @@ inline cv::Mat scatter_plot(const std::vector<std::array<double, 2>>& points,
   const auto x_pixel = [&](const Axis& a, double v) {
     return left + (plot_w - 1) * (v - a.lo) / (a.hi - a.lo);
   };
-  Axis x_axis;
-  for (int target = std::max(2, plot_w / px(80)); target >= 2; --target) {
-    x_axis = detail::linear_axis(x_lo, x_hi, target);
-    std::vector<double> positions;
-    std::vector<int> extents;
-    for (std::size_t i = 0; i < x_axis.ticks.size(); ++i) {
-      positions.push_back(x_pixel(x_axis, x_axis.ticks[i]));
-      extents.push_back(detail::text_size(x_axis.labels[i], fonts.tick, fonts).width);
-    }
-    if (detail::labels_fit(positions, extents, px(14))) break;
-  }
+  const Axis x_axis = detail::fit_x_axis(x_lo, x_hi, left, plot_w, fonts, px(80), px(14));
 
   cv::Mat image(height, width, CV_8UC3, cv::Scalar::all(255));
   for (std::size_t i = 0; i < y_axis.ticks.size(); ++i) {
