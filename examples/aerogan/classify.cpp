@@ -17,7 +17,7 @@ namespace aerogan {
 
 int run_classify(const std::vector<std::string>& args) {
   std::string labels, data_dir, out = "out", name = "classifier", weights, split = "0.7,0.2,0.1",
-              device = "cpu", on_bad = "error";
+              device = "cpu", on_bad = "error", layer = "features";
   int64_t img_size = 64, depth = 11, epochs = 10, batch = 32, freeze = -1;
   double lr = 1e-4;
   bool batch_norm = false, augment = true;
@@ -40,7 +40,8 @@ int run_classify(const std::vector<std::string>& args) {
       ("split", po::value(&split)->default_value(split), "stratified train,val,test fractions")
       ("seed", po::value(&seed)->default_value(seed), "seed")
       ("device", po::value(&device)->default_value(device), "cpu | cuda")
-      ("on-bad-image", po::value(&on_bad)->default_value(on_bad), "error | skip");
+      ("on-bad-image", po::value(&on_bad)->default_value(on_bad), "error | skip")
+      ("layer", po::value(&layer)->default_value(layer), "layer whose flattened output is exported: features (the last conv block, as the paper), avgpool, classifier.N");
   po::variables_map vm;
   if (!parse_or_help(args, desc, vm)) return 0;
   if (labels.empty()) throw std::invalid_argument("give --labels FILE.csv");
@@ -112,9 +113,9 @@ int run_classify(const std::vector<std::string>& args) {
 
   std::vector<at::Tensor> rows;
   gan::for_each_eval_batch(vgg, data.images, opts, [&](int64_t, const at::Tensor& x) {
-    rows.push_back(vgg->conv_features(x).cpu());
+    rows.push_back(vgg->layer_output(x, layer).cpu());
   });
-  gan::io::Features f{at::cat(rows), data.labels, data.filenames, "features (last conv block, flattened)"};
+  gan::io::Features f{at::cat(rows), data.labels, data.filenames, layer};
   gan::io::save_features(dir / "features.pt", f);
   std::cout << "wrote " << (dir / "metrics.csv").string() << ", " << (dir / "classifier.pt").string()
             << " and " << (dir / "features.pt").string() << " (" << f.values.size(0) << " x "

@@ -85,6 +85,20 @@ TEST(Vgg, AnyInputSizeFrozenConvsAndANewHead) {
   EXPECT_TRUE(torch::equal(m->named_parameters()["classifier.0.weight"], m->classifier->ptr<torch::nn::LinearImpl>(0)->weight));
 }
 
+TEST(Vgg, NamedLayers) {
+  gan::nn::Vgg m(gan::nn::VggOptions(11).num_classes(3));
+  m->eval();
+  auto x = torch::randn({2, 3, 64, 64});
+  EXPECT_TRUE(torch::equal(m->layer_output(x, "features"), m->conv_features(x)));
+  EXPECT_EQ(m->layer_output(x, "avgpool").sizes(), (std::vector<int64_t>{2, 512 * 7 * 7}));
+  auto fc = m->layer_output(x, "classifier.1");
+  EXPECT_EQ(fc.sizes(), (std::vector<int64_t>{2, 4096}));
+  EXPECT_GE(fc.min().item<float>(), 0.0f);  // after the ReLU
+  EXPECT_TRUE(torch::allclose(m->layer_output(x, "classifier.6"), m(x)));
+  EXPECT_THROW(m->layer_output(x, "classifier.7"), c10::ValueError);
+  EXPECT_THROW(m->layer_output(x, "conv9"), c10::ValueError);
+}
+
 TEST(Vgg, RejectsBadInput) {
   EXPECT_THROW(gan::nn::Vgg(gan::nn::VggOptions(13)), c10::ValueError);
   gan::nn::Vgg m(gan::nn::VggOptions(11).num_classes(2));

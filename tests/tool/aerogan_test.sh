@@ -44,6 +44,9 @@ expect_error "generate rejects a class out of range" 2 "out of range [0, 2)" -- 
 
 "$bin" classify --labels data/labels.csv --img-size 32 --epochs 1 --batch-size 16 --out outc --model-name cls >/dev/null 2>&1
 check "classify reports val and test metrics and writes features" 'grep -q "^val," outc/cls/metrics.csv && grep -q "^test," outc/cls/metrics.csv && [ -f outc/cls/features.pt ] && [ -f outc/cls/classifier.pt ]'
+"$bin" classify --labels data/labels.csv --img-size 32 --epochs 0 --layer classifier.1 --out outc --model-name fc >/dev/null 2>&1
+check "classify exports a named layer" '[ -f outc/fc/features.pt ] && "$bin" cluster --features outc/fc/features.pt --k 2 --tsne 0 | grep -q "features: 96 x 4096"'
+expect_error "classify rejects an unknown layer" 1 "unknown layer 'conv9'" -- "$bin" classify --labels data/labels.csv --img-size 32 --epochs 0 --layer conv9 --out outc --model-name bad
 expect_error "classify rejects a bad split" 2 "--split needs three fractions" -- "$bin" classify --labels data/labels.csv --split 0.5,0.5
 out=$("$bin" cluster --features outc/cls/features.pt --k 3 --sweep-k 2,3 --sweep-methods kmeans,ward,average --repair 0.01 --data-dir data 2>&1)
 check "cluster draws the t-SNE and the examples per cluster" '[ -s outc/cls/clusters/tsne.png ] && [ -s outc/cls/clusters/examples.png ] && grep -q "KL divergence" <<<"$out"'

@@ -13,6 +13,7 @@
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/pooling.h>
 
+#include <string>
 #include <vector>
 
 namespace gan::nn {
@@ -98,6 +99,41 @@ class VggImpl : public torch::nn::Cloneable<VggImpl> {
   torch::Tensor conv_features(const torch::Tensor& x) {
     check_input(x);
     return torch::flatten(features->forward(x), 1);
+  }
+
+  /// The flattened output of a named layer: "features" (the last conv block, as
+  /// `conv_features`), "avgpool", or "classifier.N" (the output of the classifier's N-th
+  /// module, e.g. classifier.1 for the first 4096-d layer after its ReLU).
+  torch::Tensor layer_output(const torch::Tensor& x, const std::string& layer) {
+    check_input(x);
+    auto h = features->forward(x);
+    if (layer == "features") return torch::flatten(h, 1);
+    h = torch::flatten(avgpool->forward(h), 1);
+    if (layer == "avgpool") return h;
+    const std::string prefix = "classifier.";
+    size_t used = 0;
+    int64_t last = -1;
+    if (layer.rfind(prefix, 0) == 0) {
+      try {
+        last = std::stoll(layer.substr(prefix.size()), &used);
+      } catch (const std::exception&) {
+      }
+    }
+    TORCH_CHECK_VALUE(last >= 0 && last < int64_t(classifier->size()) &&
+                          used == layer.size() - prefix.size(),
+                      "Vgg: unknown layer '", layer,
+                      "' (expected features, avgpool or classifier.0 .. classifier.",
+                      classifier->size() - 1, ")");
+    for (int64_t i = 0; i <= last; ++i) {
+      const auto m = classifier->ptr(size_t(i));
+      if (auto* lin = m->as<torch::nn::LinearImpl>())
+        h = lin->forward(h);
+      else if (auto* relu = m->as<torch::nn::ReLUImpl>())
+        h = relu->forward(h);
+      else if (auto* drop = m->as<torch::nn::DropoutImpl>())
+        h = drop->forward(h);
+    }
+    return h;
   }
 
   /// A new last layer with `num_classes` outputs (fine-tuning to another task).
