@@ -2,7 +2,11 @@
 // aerogan's configuration: every option of the paper's train.py (hyphenated; the paper's
 // underscore spellings accepted too), what goes beyond it, INI files, and the mapping from
 // a configuration to a trainer.
+#include <gan/data/image_folder.hpp>
+#include <gan/io/pth_tensor.hpp>
+#include <gan/nn/vgg.hpp>
 #include <gan/presets.hpp>
+#include <gan/train/classifier.hpp>
 
 #include <boost/program_options.hpp>
 
@@ -17,6 +21,15 @@ namespace aerogan {
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
+
+/// Throws std::invalid_argument "--WHAT 'V' is not one of: A, B" unless `v` is in `ok`.
+inline void one_of(const std::string& what, const std::string& v, const std::vector<std::string>& ok) {
+  for (const auto& o : ok)
+    if (v == o) return;
+  std::string list;
+  for (const auto& o : ok) list += (list.empty() ? "" : ", ") + o;
+  throw std::invalid_argument("--" + what + " '" + v + "' is not one of: " + list);
+}
 
 /// The variants the tool trains.
 inline const std::vector<std::string>& variants() {
@@ -177,13 +190,6 @@ inline TrainConfig parse_train(const std::vector<std::string>& args, bool* help 
     po::store(po::parse_config_file(ini, desc), vm);
   }
   po::notify(vm);
-  auto one_of = [](const std::string& what, const std::string& v, std::vector<std::string> ok) {
-    for (const auto& o : ok)
-      if (v == o) return;
-    std::string list;
-    for (const auto& o : ok) list += (list.empty() ? "" : ", ") + o;
-    throw std::invalid_argument("--" + what + " '" + v + "' is not one of: " + list);
-  };
   if (c.variant.empty()) {
     one_of("loss-func", c.loss_func, {"bce", "wasserstein", "hinge"});
     if (c.loss_func == "wasserstein")
@@ -305,6 +311,144 @@ auto with_trainer(const TrainConfig& c, Fn&& fn) {
   if (c.variant == "sagan") return fn(ConditionalSaganBce(spec, opts));
   if (c.variant == "sagan-hinge") return fn(ConditionalSagan(spec, opts));
   return fn(ConditionalGan(spec, opts));
+}
+
+/// The classifier of `classify` and `evaluate`: a VGG, from scratch or fine-tuned from
+/// torchvision's ImageNet weights, and how it is trained.
+struct ClassifierConfig {
+  int64_t img_size = 64, depth = 11, epochs = 10, batch = 32, freeze = -1, hidden = 4096, pool = 7;
+  double lr = 1e-4, width = 1.0;
+  bool batch_norm = false, augment = true;
+  std::string weights, device = "cpu", on_bad = "error";
+};
+
+inline void add_classifier_options(po::options_description& desc, ClassifierConfig& c) {
+  desc.add_options()
+      ("img-size", po::value(&c.img_size)->default_value(c.img_size), "input size (>= 32)")
+      ("depth", po::value(&c.depth)->default_value(c.depth), "VGG depth: 11 or 16")
+      ("batch-norm", po::value(&c.batch_norm)->default_value(c.batch_norm)->implicit_value(true), "the _bn variant")
+      ("width", po::value(&c.width)->default_value(c.width), "channels times this (1: torchvision's; 0.25: a small VGG for small tiles)")
+      ("hidden", po::value(&c.hidden)->default_value(c.hidden), "width of the two hidden linear layers (torchvision: 4096)")
+      ("pool", po::value(&c.pool)->default_value(c.pool), "side of the average pool before the head (torchvision: 7)")
+      ("weights", po::value(&c.weights), "torchvision ImageNet weights (.pth), e.g. vgg11-8a719358.pth; the head is replaced")
+      ("freeze", po::value(&c.freeze)->default_value(c.freeze), "conv layers to freeze (-1: 4 with --weights, as the paper, else 0)")
+      ("epochs", po::value(&c.epochs)->default_value(c.epochs), "training epochs")
+      ("batch-size", po::value(&c.batch)->default_value(c.batch), "batch size")
+      ("lr", po::value(&c.lr)->default_value(c.lr), "Adam learning rate")
+      ("augment", po::value(&c.augment)->default_value(c.augment), "flips and 90-degree rotations while training")
+      ("device", po::value(&c.device)->default_value(c.device), "cpu | cuda")
+      ("on-bad-image", po::value(&c.on_bad)->default_value(c.on_bad), "error | skip");
+}
+
+inline void check(const ClassifierConfig& c) {
+  if (c.epochs < 0 || c.batch <= 0) throw std::invalid_argument("--epochs must be >= 0 and --batch-size > 0");
+  one_of("device", c.device, {"cpu", "cuda"});
+  one_of("on-bad-image", c.on_bad, {"error", "skip"});
+  if (!c.weights.empty() && (c.width != 1.0 || c.hidden != 4096 || c.pool != 7))
+    throw std::invalid_argument("--weights needs torchvision's shapes: --width 1 --hidden 4096 --pool 7");
+}
+
+/// A labelled folder at the classifier's size, cached under `cache_dir`.
+inline gan::data::ImageFolder load_set(const std::string& labels, std::string data_dir, int64_t img_size,
+                                       const std::string& on_bad, const fs::path& cache_dir, int64_t classes = 0) {
+  if (data_dir.empty()) data_dir = fs::path(labels).parent_path().string();
+  gan::data::ImageFolderOptions d;
+  d.data_dir = data_dir;
+  d.labels = labels;
+  d.image_size = img_size;
+  d.num_classes = classes;
+  d.on_bad = on_bad == "skip" ? gan::data::OnBad::skip : gan::data::OnBad::error;
+  d.cache_dir = cache_dir;
+  return gan::data::load_image_folder(d);
+}
+
+/// The VGG of `c` for `classes` classes: ImageNet weights loaded, head replaced, convs frozen.
+inline gan::nn::Vgg make_classifier(const ClassifierConfig& c, int64_t classes, bool verbose = true) {
+  gan::nn::Vgg vgg(gan::nn::VggOptions(c.depth).batch_norm(c.batch_norm).num_classes(1000).width(c.width).hidden(c.hidden).pool(c.pool));
+  if (!c.weights.empty()) {
+    gan::io::load_into(*vgg, c.weights, /*strict=*/true);
+    if (verbose) std::cout << "loaded ImageNet weights from " << c.weights << "\n";
+  }
+  vgg->replace_head(classes);
+  vgg->freeze_convs(c.freeze >= 0 ? c.freeze : (c.weights.empty() ? 0 : 4));
+  return vgg;
+}
+
+inline gan::ClassifierOptions classifier_options(const ClassifierConfig& c, uint64_t seed) {
+  return gan::ClassifierOptions()
+      .epochs(c.epochs)
+      .batch_size(c.batch)
+      .lr(c.lr)
+      .augment(c.augment)
+      .seed(seed)
+      .device(c.device == "cuda" ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU))
+      .imagenet_normalize(!c.weights.empty());
+}
+
+/// What `classify` writes next to classifier.pt so that the network can be rebuilt.
+inline std::string classifier_ini(const ClassifierConfig& c, int64_t classes) {
+  std::ostringstream o;
+  o << "# aerogan classify: the shape of classifier.pt\nimg-size = " << c.img_size << "\ndepth = " << c.depth
+    << "\nbatch-norm = " << c.batch_norm << "\nwidth = " << c.width << "\nhidden = " << c.hidden
+    << "\npool = " << c.pool << "\nclasses = " << classes << "\nimagenet-normalize = " << !c.weights.empty() << "\n";
+  return o.str();
+}
+
+/// A classifier trained by `classify` (its folder holds classifier.ini and classifier.pt), in
+/// eval mode, with the options that prepare its input.
+struct TrainedClassifier {
+  gan::nn::Vgg net{nullptr};
+  ClassifierConfig config;
+  gan::ClassifierOptions options;
+};
+
+inline TrainedClassifier load_classifier(const fs::path& dir, const std::string& device = "cpu") {
+  const auto ini = dir / "classifier.ini", weights = dir / "classifier.pt";
+  if (!fs::exists(ini) || !fs::exists(weights))
+    throw std::invalid_argument(dir.string() + " holds no classifier.ini and classifier.pt: is it a folder made by aerogan classify?");
+  TrainedClassifier t;
+  auto& c = t.config;
+  int64_t classes = 2;
+  bool imagenet = false;
+  po::options_description desc;
+  desc.add_options()("img-size", po::value(&c.img_size))("depth", po::value(&c.depth))
+      ("batch-norm", po::value(&c.batch_norm))("width", po::value(&c.width))("hidden", po::value(&c.hidden))
+      ("pool", po::value(&c.pool))("classes", po::value(&classes))("imagenet-normalize", po::value(&imagenet));
+  po::variables_map vm;
+  std::ifstream in(ini);
+  po::store(po::parse_config_file(in, desc), vm);
+  po::notify(vm);
+  c.device = device;
+  t.net = gan::nn::Vgg(gan::nn::VggOptions(c.depth).batch_norm(c.batch_norm).num_classes(classes)
+                           .width(c.width).hidden(c.hidden).pool(c.pool));
+  torch::serialize::InputArchive a;
+  a.load_from(weights.string());
+  t.net->load(a);
+  t.net->eval();
+  t.options = classifier_options(c, 0).imagenet_normalize(imagenet);
+  t.net->to(t.options.device());
+  return t;
+}
+
+/// "0.7,0.2,0.1" -> three fractions.
+inline std::vector<double> parse_split(const std::string& split) {
+  std::vector<double> fractions;
+  std::stringstream s(split);
+  for (std::string f; std::getline(s, f, ',');) {
+    try {
+      fractions.push_back(std::stod(f));
+    } catch (const std::exception&) {
+      throw std::invalid_argument("--split: '" + f + "' is not a number");
+    }
+  }
+  if (fractions.size() != 3) throw std::invalid_argument("--split needs three fractions, got '" + split + "'");
+  return fractions;
+}
+
+/// Rows `idx` of a set's images and labels.
+inline std::pair<at::Tensor, at::Tensor> subset(const gan::data::ImageFolder& d, const std::vector<int64_t>& idx) {
+  auto i = at::tensor(idx, at::kLong);
+  return {d.images.index_select(0, i), d.labels.index_select(0, i)};
 }
 
 }  // namespace aerogan

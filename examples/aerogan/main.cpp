@@ -4,6 +4,10 @@
 //   generate  write images from a trained model
 //   classify  train a VGG classifier and export its features
 //   cluster   cluster features into the GAN's conditioning labels
+//   fid       FID / KID between two image sets
+//   evaluate  the oversampling experiment against plain baselines, over seeds
+//   pipeline  the whole method from one config, with a report
+#include "commands.hpp"
 #include "config.hpp"
 
 #include <gan/data/error.hpp>
@@ -12,10 +16,6 @@
 #include <c10/util/Exception.h>
 
 namespace aerogan {
-int run_train(const std::vector<std::string>& args);
-int run_generate(const std::vector<std::string>& args);
-int run_classify(const std::vector<std::string>& args);
-int run_cluster(const std::vector<std::string>& args);
 
 int run_synth(const std::vector<std::string>& args) {
   gan::data::SynthOptions o;
@@ -49,7 +49,11 @@ int main(int argc, char** argv) {
       "  train     train a conditional GAN (vanilla, WGAN, WGAN-GP, SAGAN, ...) on images + CSV\n"
       "  generate  write images of chosen classes from a trained model\n"
       "  classify  train a VGG classifier (val/test metrics) and export its features\n"
-      "  cluster   cluster features (k-means, hierarchical), score them, write clusters.csv\n";
+      "  cluster   cluster features (k-means, hierarchical), score them, write clusters.csv\n"
+      "  fid       FID (pytorch-fid's Inception) or the Frechet distance in a classifier's features, and KID\n"
+      "  evaluate  the oversampling experiment: does a classifier gain recall from GAN positives?\n"
+      "  pipeline  the whole method from one INI file, ending in report.md and report.html\n"
+      "  report    report.md and report.html of a pipeline's output folder\n";
   if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
     std::cout << usage;
     return argc < 2 ? 2 : 0;
@@ -62,6 +66,10 @@ int main(int argc, char** argv) {
     if (cmd == "generate") return aerogan::run_generate(args);
     if (cmd == "classify") return aerogan::run_classify(args);
     if (cmd == "cluster") return aerogan::run_cluster(args);
+    if (cmd == "evaluate") return aerogan::run_evaluate(args);
+    if (cmd == "fid") return aerogan::run_fid(args);
+    if (cmd == "pipeline") return aerogan::run_pipeline(args);
+    if (cmd == "report") return aerogan::run_report(args);
     std::cerr << "aerogan: unknown command '" << cmd << "'\n" << usage;
     return 2;
   } catch (const gan::data::DataError& e) {

@@ -12,6 +12,7 @@
 #include <gan/conditioning/conditioning.hpp>
 #include <gan/conditioning/one_hot_concat.hpp>
 #include <gan/conditioning/projection.hpp>
+#include <gan/data/oversample.hpp>
 #include <gan/data/split.hpp>
 #include <gan/data/toy.hpp>
 #include <gan/io/atomic_file.hpp>
@@ -19,6 +20,7 @@
 #include <gan/io/grid.hpp>
 #include <gan/io/pth_reader.hpp>
 #include <gan/io/pth_tensor.hpp>
+#include <gan/io/report.hpp>
 #include <gan/io/string_tensor.hpp>
 #include <gan/loss/adversarial_loss.hpp>
 #include <gan/loss/hinge.hpp>
@@ -26,11 +28,14 @@
 #include <gan/loss/non_saturating.hpp>
 #include <gan/loss/wasserstein.hpp>
 #include <gan/metrics/classification.hpp>
+#include <gan/metrics/fid.hpp>
+#include <gan/metrics/fid_inception.hpp>
 #include <gan/nn/architecture.hpp>
 #include <gan/nn/blocks.hpp>
 #include <gan/nn/conditional_batch_norm.hpp>
 #include <gan/nn/discriminator.hpp>
 #include <gan/nn/generator.hpp>
+#include <gan/nn/inception.hpp>
 #include <gan/nn/layers.hpp>
 #include <gan/nn/network_spec.hpp>
 #include <gan/nn/self_attention.hpp>

@@ -300,6 +300,29 @@ TEST(Classifier, LearnsTheToyClassesAndReportsThem) {
   EXPECT_GE(gan::metrics::report(m).accuracy, 0.9);
 }
 
+TEST(Classifier, KeepsTheEpochWithTheBestValidationScore) {
+  torch::manual_seed(1);
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(5);
+  auto to_u8 = [](const at::Tensor& x) { return ((x + 1) * 127.5).round().clamp(0, 255).to(at::kByte); };
+  auto [x, y] = gan::data::quadrant_batch(128, 16, gen, 0.6);
+  auto [vx, vy] = gan::data::quadrant_batch(64, 16, gen, 0.6);
+  torch::nn::Sequential net(torch::nn::Conv2d(torch::nn::Conv2dOptions(3, 4, 3).padding(1)),
+                            torch::nn::ReLU(), torch::nn::AdaptiveAvgPool2d(2), torch::nn::Flatten(),
+                            torch::nn::Linear(16, 4));
+  // A large learning rate makes the validation score jump from epoch to epoch.
+  auto o = gan::ClassifierOptions().epochs(8).batch_size(16).lr(5e-2).augment(false);
+  std::vector<double> scores;
+  const auto best = gan::train_classifier_best(net, to_u8(x), y, to_u8(vx), vy, 4, o,
+                                               [&](int64_t, double, double s) { scores.push_back(s); });
+  ASSERT_EQ(scores.size(), 8u);
+  const auto top = std::max_element(scores.begin(), scores.end());
+  EXPECT_EQ(best, top - scores.begin());  // the first best epoch
+  const double now = gan::metrics::report(gan::evaluate_classifier(net, to_u8(vx), vy, 4, o)).balanced_accuracy;
+  EXPECT_DOUBLE_EQ(now, *top);  // the net holds that epoch's weights
+  EXPECT_THROW(gan::train_classifier_best(net, to_u8(x), y, to_u8(vx).slice(0, 0, 0), vy.slice(0, 0, 0), 4, o),
+               c10::ValueError);
+}
+
 TEST(FeaturesFile, RoundTripAndErrors) {
   auto d = fresh_dir("features");
   gan::io::Features f{torch::randn({3, 5}), torch::tensor({0, 1, 1}), {"a.png", "b c.png", "d.tif"}, "features"};

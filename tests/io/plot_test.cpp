@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/temp_dir.hpp"
+
 #include <gan/io/plot.hpp>
 
 #include <unistd.h>
@@ -20,24 +22,8 @@ namespace fs = std::filesystem;
 using gan::io::PlotOptions;
 using gan::io::Series;
 
-/// A fresh folder under the system temporary folder, removed at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    path_ = fs::temp_directory_path() /
-            ("gan_plot_test_" + std::to_string(::getpid()) + "_" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
+struct TempDir : gan::test::TempDir {
+  TempDir() : gan::test::TempDir("gan_plot_test") {}
 };
 
 /// A mask of the pixels within `tolerance` (each channel) of `colour`.

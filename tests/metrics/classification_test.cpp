@@ -62,4 +62,14 @@ TEST(ClassificationMetrics, EqualHandComputedValues) {
   EXPECT_THROW(gan::metrics::ConfusionMatrix(1), std::invalid_argument);
 }
 
+TEST(ClassificationMetrics, MeanAndSampleStdOverSeeds) {
+  // 0.80, 0.84, 0.86: mean 0.8333..., deviations -0.0333, 0.0067, 0.0267; squares sum 0.0018667.
+  const auto r = gan::metrics::mean_std({0.80, 0.84, 0.86});
+  EXPECT_NEAR(r.mean, 2.5 / 3, 1e-15);
+  EXPECT_NEAR(r.std, std::sqrt((0.0011111111111 + 0.0000444444444 + 0.0007111111111) / 2), 1e-9);
+  EXPECT_EQ(r.n, 3);
+  EXPECT_EQ(gan::metrics::mean_std({0.5}).std, 0.0);
+  EXPECT_EQ(gan::metrics::mean_std({}).n, 0);
+}
+
 }  // namespace

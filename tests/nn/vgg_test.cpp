@@ -99,6 +99,30 @@ TEST(Vgg, NamedLayers) {
   EXPECT_THROW(m->layer_output(x, "conv9"), c10::ValueError);
 }
 
+TEST(Vgg, ScaledDownKeepsTheNamesWithSmallerShapes) {
+  // VGG11 at a quarter width, 64-d hidden layers, a 1x1 pool: the demo's classifier.
+  gan::nn::Vgg m(gan::nn::VggOptions(11).batch_norm(true).num_classes(2).width(0.25).hidden(64).pool(1));
+  auto named = m->named_parameters();
+  EXPECT_EQ(named["features.0.weight"].sizes(), (std::vector<int64_t>{16, 3, 3, 3}));
+  EXPECT_EQ(named["features.25.weight"].sizes(), (std::vector<int64_t>{128, 128, 3, 3}));
+  EXPECT_EQ(named["classifier.0.weight"].sizes(), (std::vector<int64_t>{64, 128}));
+  EXPECT_EQ(named["classifier.3.weight"].sizes(), (std::vector<int64_t>{64, 64}));
+  // Parameters by hand: convs 3-16-32-64-64-128-128-128-128 (weights, biases, BN scale and
+  // shift), then 128->64, 64->64, 64->2.
+  const std::vector<int64_t> ch{3, 16, 32, 64, 64, 128, 128, 128, 128};
+  int64_t expected = 0;
+  for (size_t i = 1; i < ch.size(); ++i) expected += ch[i - 1] * ch[i] * 9 + ch[i] + 2 * ch[i];
+  expected += 128 * 64 + 64 + 64 * 64 + 64 + 64 * 2 + 2;
+  int64_t count = 0;
+  for (const auto& p : m->parameters()) count += p.numel();
+  EXPECT_EQ(count, expected);
+  EXPECT_EQ(m(torch::randn({3, 3, 32, 32})).sizes(), (std::vector<int64_t>{3, 2}));
+  m->replace_head(4);
+  EXPECT_EQ(m->named_parameters()["classifier.6.weight"].sizes(), (std::vector<int64_t>{4, 64}));
+  EXPECT_THROW(gan::nn::Vgg(gan::nn::VggOptions(11).width(0)), c10::ValueError);
+  EXPECT_THROW(gan::nn::Vgg(gan::nn::VggOptions(11).pool(0)), c10::ValueError);
+}
+
 TEST(Vgg, RejectsBadInput) {
   EXPECT_THROW(gan::nn::Vgg(gan::nn::VggOptions(13)), c10::ValueError);
   gan::nn::Vgg m(gan::nn::VggOptions(11).num_classes(2));

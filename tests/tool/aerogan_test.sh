@@ -94,5 +94,99 @@ expect_error "a bad number" 2 "--batch-size must be > 0, got 0" -- "$bin" train 
 expect_error "an unknown option" 2 "unrecognised option '--bogus'" -- "$bin" train --labels data/labels.csv --bogus 1
 expect_error "a wrong image size for the paper's networks" 1 "paper96" -- "$bin" train --labels data/labels.csv --img_size 64 --arch paper96 --out out3 --model_name y
 
+# The whole method from one config: every stage, the report, stage skipping, bad configs.
+cat > tiny.ini <<'INI'
+[pipeline]
+out = pipe
+seed = 1
+variants = vanilla, wgan-gp   # two GANs
+
+[data]
+count = 160
+size = 32
+positive-ratio = 0.25
+target-count = 80
+target-positive-ratio = 0.1
+
+[classify]
+img-size = 32
+epochs = 1
+width = 0.25
+hidden = 32
+pool = 1
+batch-norm = true
+batch-size = 16
+
+[cluster]
+k = 3
+repair = 0.05
+sweep-k = 2,3
+
+[train]
+img-size = 32
+n-epochs = 1
+batch-size = 16
+g-width = 8
+d-width = 8
+z-dim = 8
+
+[train.wgan-gp]
+disc-repeats = 2
+
+[fid]
+n = 30
+
+[evaluate]
+img-size = 32
+epochs = 1
+seeds = 2
+width = 0.25
+hidden = 32
+pool = 1
+batch-size = 16
+INI
+out=$("$bin" pipeline --config tiny.ini 2>&1); rc=$?
+check "pipeline runs every stage" '[ $rc -eq 0 ] && [ "$(grep -c ": done in" <<<"$out")" -eq 11 ]'
+check "pipeline writes report.md and report.html" '[ -s pipe/report.md ] && [ -s pipe/report.html ]'
+check "the report holds the table, FID, samples, losses, t-SNE, confusion matrices and the config" \
+  'grep -q "## Oversampling experiment" pipe/report.md && grep -q "gan:wgan-gp" pipe/report.md && grep -q "Fréchet distance" pipe/report.md && grep -q "samples/epoch_1.png" pipe/report.md && grep -q "losses_epochs.png" pipe/report.md && grep -q "clusters/tsne.png" pipe/report.md && grep -q "### Confusion matrices" pipe/report.md && grep -q "variants = vanilla, wgan-gp" pipe/report.md'
+check "report.html is self-contained" 'grep -q "data:image/png;base64," pipe/report.html && ! grep -q "src=\"[^d]" pipe/report.html'
+check "the best value of each column is marked" 'grep -q "<td class=\"best\">" pipe/report.html'
+check "evaluate reports every arm on the source test split and the target" \
+  '[ "$(grep -c ",target," pipe/evaluate/summary.csv)" -eq 6 ] && [ "$(grep -c ",source-test," pipe/evaluate/summary.csv)" -eq 6 ] && [ "$(tail -n +2 pipe/evaluate/results.csv | wc -l)" -eq $((6 * 2 * 3)) ]'
+check "oversampled training sets reach the positive share, the others keep theirs" \
+  'tail -n +2 pipe/evaluate/results.csv | awk -F, "{ if ((\$1 == \"baseline\" || \$1 == \"class-weight\") != (\$6 < 0.3) || (\$1 != \"baseline\" && \$1 != \"class-weight\" && \$6 < 0.35)) bad = 1 } END { exit bad }"'
+check "the generated positives come from the positive clusters" '[ "$(ls pipe/gans/vanilla/generated/images | wc -l)" -ge 30 ]'
+out=$("$bin" pipeline --config tiny.ini 2>&1)
+check "a second run skips every finished stage" '[ "$(grep -c "up to date, skipped" <<<"$out")" -eq 11 ] && ! grep -q ": running" <<<"$out"'
+sed -i 's/^seeds = 2$/seeds = 1/' tiny.ini
+out=$("$bin" pipeline --config tiny.ini 2>&1)
+check "a changed section runs its stage and those after it only" \
+  'grep -q "== evaluate: running" <<<"$out" && grep -q "== report: running" <<<"$out" && [ "$(grep -c "up to date, skipped" <<<"$out")" -eq 9 ] && [ "$(tail -n +2 pipe/evaluate/results.csv | wc -l)" -eq 18 ]'
+echo "running 0000000000000000" > pipe/.stages/report
+out=$("$bin" pipeline --config tiny.ini 2>&1)
+check "a stage stopped half-way runs again" 'grep -q "== report: running" <<<"$out"'
+if command -v chromium >/dev/null; then
+  dom=$(HOME=$PWD timeout 120 chromium --headless --no-sandbox --disable-gpu --no-first-run --user-data-dir="$PWD/chrome" --dump-dom "file://$PWD/pipe/report.html" 2>/dev/null)
+  check "Chromium renders the pipeline's report" 'grep -q "Oversampling experiment" <<<"$dom" && grep -q "gan:vanilla" <<<"$dom"'
+fi
+sed 's/^variants = .*/variants = vanilla, gan9/' tiny.ini > bad.ini
+expect_error "pipeline rejects an unknown variant, naming the file and line" 2 "bad.ini:4: unknown variant 'gan9'" -- "$bin" pipeline --config bad.ini
+printf '[pipeline]\nout = x\n[trian]\nn-epochs = 1\n' > bad2.ini
+expect_error "pipeline rejects an unknown section" 2 "unknown section [trian]" -- "$bin" pipeline --config bad2.ini
+printf '[pipeline]\nout = x\n[train]\nout = y\n' > bad3.ini
+expect_error "pipeline rejects options it sets itself" 2 "bad3.ini:4: 'out' in [train] is set by the pipeline" -- "$bin" pipeline --config bad3.ini
+
+# FID: the same set is at distance 0, features are cached, and clear errors.
+"$bin" fid data/labels.csv data/labels.csv --features classifier --classifier pipe/classifier --n 30 --out fid/self.csv >/dev/null 2>&1
+check "the Fréchet distance of a set to itself is 0" 'awk -F, "NR == 2 { exit !(\$6 < 1e-6 && \$6 > -1e-6) }" fid/self.csv'
+out=$("$bin" fid data/labels.csv pipe/gans/vanilla/generated --features classifier --classifier pipe/classifier --n 30 --out fid/gen.csv 2>&1)
+check "the Fréchet distance to generated images is positive, and features are cached" \
+  'awk -F, "NR == 2 { exit !(\$6 > 0) }" fid/gen.csv && grep -q "real: 30 images, features from the cache" <<<"$out"'
+expect_error "fid without the Inception weights says where to get them" 1 "github.com/mseitzer/pytorch-fid/releases" -- env -u GAN_FID_WEIGHTS HOME="$PWD/nohome" TORCH_HOME="$PWD/nohome" "$bin" fid data/images gen/images
+expect_error "fid with a missing weights file names it" 1 "nope.pth" -- "$bin" fid data/images gen/images --weights nope.pth
+expect_error "fid rejects a set with fewer images than --n" 2 "has 10 images, fewer than --n 50" -- "$bin" fid data/images gen/images --features classifier --classifier pipe/classifier --n 50
+expect_error "evaluate needs enough generated images" 2 "needs" -- "$bin" evaluate --labels data/labels.csv --synthetic few=gen/labels.csv --target-share 0.6 --arms gan --epochs 0 --img-size 32 --width 0.25 --hidden 8 --pool 1 --seeds 1 --out ev
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -14,7 +14,7 @@
 namespace gan::io {
 
 /// Reads `path` and returns it as CV_8UC3 in RGB order, resized to size × size (area
-/// interpolation when shrinking, bilinear when enlarging). 16-bit images are scaled to 8
+/// interpolation when shrinking, bilinear when enlarging; `size` 0 keeps the file's size). 16-bit images are scaled to 8
 /// bits; grey is replicated; alpha is dropped. Throws `data::DataError` naming the file when
 /// it is missing or cannot be decoded.
 inline cv::Mat read_image_rgb(const std::filesystem::path& path, int64_t size) {
@@ -38,7 +38,7 @@ inline cv::Mat read_image_rgb(const std::filesystem::path& path, int64_t size) {
       throw data::DataError(path.string(), 0,
                             "unsupported number of channels: " + std::to_string(m.channels()));
   }
-  if (m.rows != size || m.cols != size) {
+  if (size > 0 && (m.rows != size || m.cols != size)) {
     const bool shrink = m.rows * m.cols > size * size;
     cv::resize(m, m, cv::Size(int(size), int(size)), 0, 0, shrink ? cv::INTER_AREA : cv::INTER_LINEAR);
   }

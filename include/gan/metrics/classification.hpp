@@ -3,6 +3,7 @@
 /// Classification metrics from a confusion matrix: accuracy, precision, recall, F1 and
 /// balanced accuracy (the positive class of a binary task is 1, the rare class).
 
+#include <cmath>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -68,6 +69,26 @@ inline ClassificationReport report(const ConfusionMatrix& m, int64_t positive = 
   r.recall = ratio(tp, double(true_pos_row));
   r.f1 = ratio(2 * r.precision * r.recall, r.precision + r.recall);
   r.balanced_accuracy = ratio(recall_sum, double(classes_present));
+  return r;
+}
+
+/// The mean of repeated measurements (seeds) and their sample standard deviation (divided by
+/// n - 1; 0 for a single value).
+struct MeanStd {
+  double mean = 0, std = 0;
+  int64_t n = 0;
+};
+
+inline MeanStd mean_std(const std::vector<double>& values) {
+  MeanStd r;
+  r.n = int64_t(values.size());
+  if (values.empty()) return r;
+  for (double v : values) r.mean += v;
+  r.mean /= double(values.size());
+  if (values.size() < 2) return r;
+  double ss = 0;
+  for (double v : values) ss += (v - r.mean) * (v - r.mean);
+  r.std = std::sqrt(ss / double(values.size() - 1));
   return r;
 }
 

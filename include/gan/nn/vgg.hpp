@@ -13,6 +13,8 @@
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/pooling.h>
 
+#include <algorithm>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -27,11 +29,19 @@ struct VggOptions {
   /// Outputs of the head (torchvision: 1000; a binary task: 2).
   TORCH_ARG(int64_t, num_classes) = 1000;
   TORCH_ARG(double, dropout) = 0.5;
+  /// Channels of every conv times this (torchvision: 1; e.g. 0.25 gives 16..128 channels, a
+  /// small classifier for small tiles on a CPU). Pretrained weights need 1.
+  TORCH_ARG(double, width) = 1.0;
+  /// Width of the two hidden linear layers (torchvision: 4096).
+  TORCH_ARG(int64_t, hidden) = 4096;
+  /// Side of the adaptive average pool before the classifier (torchvision: 7).
+  TORCH_ARG(int64_t, pool) = 7;
 };
 
 /// features (convs 3×3 + [BN] + ReLU, max pools) → adaptive average pool to 7×7 → classifier
 /// (Linear 25088→4096, ReLU, Dropout, Linear 4096→4096, ReLU, Dropout, Linear 4096→classes).
-/// Any input of at least 32×32 works.
+/// Any input of at least 32×32 works. `width`, `hidden` and `pool` scale it down (same names,
+/// smaller shapes) for small tiles.
 ///
 /// ```cpp
 /// gan::nn::Vgg vgg(gan::nn::VggOptions(11).batch_norm(true).num_classes(2));
@@ -54,10 +64,15 @@ class VggImpl : public torch::nn::Cloneable<VggImpl> {
   void reset() override {
     TORCH_CHECK_VALUE(options.num_classes() > 0, "Vgg: num_classes must be > 0, got ",
                       options.num_classes());
+    TORCH_CHECK_VALUE(options.width() > 0 && options.width() <= 4, "Vgg: width must be in (0, 4], got ",
+                      options.width());
+    TORCH_CHECK_VALUE(options.hidden() > 0, "Vgg: hidden must be > 0, got ", options.hidden());
+    TORCH_CHECK_VALUE(options.pool() > 0, "Vgg: pool must be > 0, got ", options.pool());
     features = torch::nn::Sequential();
     int64_t in = 3;
     convs_.clear();
-    for (int64_t c : config(options.depth())) {
+    for (int64_t full : config(options.depth())) {
+      const int64_t c = full == 0 ? 0 : channels(full);
       if (c == 0) {
         features->push_back(torch::nn::MaxPool2d(torch::nn::MaxPool2dOptions(2).stride(2)));
         continue;
@@ -70,12 +85,13 @@ class VggImpl : public torch::nn::Cloneable<VggImpl> {
       in = c;
     }
     register_module("features", features);
-    avgpool = register_module("avgpool", torch::nn::AdaptiveAvgPool2d(7));
+    const int64_t p = options.pool(), h = options.hidden();
+    avgpool = register_module("avgpool", torch::nn::AdaptiveAvgPool2d(p));
     classifier = torch::nn::Sequential(
-        torch::nn::Linear(512 * 7 * 7, 4096), torch::nn::ReLU(torch::nn::ReLUOptions(true)),
-        torch::nn::Dropout(options.dropout()), torch::nn::Linear(4096, 4096),
+        torch::nn::Linear(in * p * p, h), torch::nn::ReLU(torch::nn::ReLUOptions(true)),
+        torch::nn::Dropout(options.dropout()), torch::nn::Linear(h, h),
         torch::nn::ReLU(torch::nn::ReLUOptions(true)), torch::nn::Dropout(options.dropout()),
-        torch::nn::Linear(4096, options.num_classes()));
+        torch::nn::Linear(h, options.num_classes()));
     register_module("classifier", classifier);
     // torchvision's initialisation: Kaiming normal (fan_out) for convs, N(0, 0.01) for linears.
     torch::NoGradGuard no_grad;
@@ -88,6 +104,11 @@ class VggImpl : public torch::nn::Cloneable<VggImpl> {
         lin->bias.zero_();
       }
     }
+  }
+
+  /// The channels of a conv that has `full` channels in torchvision's network.
+  int64_t channels(int64_t full) const {
+    return std::max<int64_t>(1, int64_t(std::lround(double(full) * options.width())));
   }
 
   torch::Tensor forward(const torch::Tensor& x) {
@@ -140,7 +161,7 @@ class VggImpl : public torch::nn::Cloneable<VggImpl> {
   void replace_head(int64_t num_classes) {
     TORCH_CHECK_VALUE(num_classes > 0, "Vgg: num_classes must be > 0, got ", num_classes);
     options.num_classes(num_classes);
-    auto head = torch::nn::Linear(4096, num_classes);
+    auto head = torch::nn::Linear(options.hidden(), num_classes);
     {
       torch::NoGradGuard no_grad;
       head->weight.normal_(0, 0.01);

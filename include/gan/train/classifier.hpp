@@ -107,4 +107,41 @@ metrics::ConfusionMatrix evaluate_classifier(Net& net, const at::Tensor& images,
   return m;
 }
 
+/// Trains as `train_classifier` and, after every epoch, scores `net` on a validation set by
+/// balanced accuracy; `net` ends with the weights (parameters and buffers) of the best epoch,
+/// the first of ties (model selection on the validation split). Calls
+/// `on_epoch(epoch, mean_loss, val_balanced_accuracy)`. Returns the chosen epoch (0-based).
+template <class Net>
+int64_t train_classifier_best(Net& net, const at::Tensor& images, const at::Tensor& labels,
+                              const at::Tensor& val_images, const at::Tensor& val_labels, int64_t num_classes,
+                              const ClassifierOptions& o,
+                              const std::function<void(int64_t, double, double)>& on_epoch = {}) {
+  TORCH_CHECK_VALUE(val_images.size(0) > 0, "train_classifier_best: the validation set is empty");
+  std::vector<at::Tensor> best;
+  double best_score = -1;
+  int64_t best_epoch = -1;
+  auto state = [&] {
+    std::vector<at::Tensor> s;
+    for (const auto& p : net->parameters()) s.push_back(p);
+    for (const auto& b : net->buffers()) s.push_back(b);
+    return s;
+  };
+  train_classifier(net, images, labels, o, [&](int64_t e, double loss) {
+    const double score = metrics::report(evaluate_classifier(net, val_images, val_labels, num_classes, o)).balanced_accuracy;
+    if (score > best_score) {
+      best_score = score;
+      best_epoch = e;
+      best.clear();
+      for (const auto& t : state()) best.push_back(t.detach().clone());
+    }
+    if (on_epoch) on_epoch(e, loss, score);
+  });
+  if (best_epoch >= 0) {
+    torch::NoGradGuard no_grad;
+    auto now = state();
+    for (size_t i = 0; i < now.size(); ++i) now[i].copy_(best[i]);
+  }
+  return best_epoch;
+}
+
 }  // namespace gan

@@ -1,0 +1,251 @@
+// aerogan report --dir OUT: report.md and a self-contained report.html of what the pipeline's
+// stages left in OUT: the oversampling experiment (mean ± std over seeds, the best of each
+// column marked), confusion matrices, FID per GAN, sample grids and loss plots, the
+// classifier, the clustering scores, the t-SNE, and the full configuration.
+#include "config.hpp"
+
+#include <gan/io/report.hpp>
+
+#include <iomanip>
+#include <map>
+#include <regex>
+
+namespace aerogan {
+
+namespace {
+
+/// A CSV file as a header and rows (no quoting: the files the tool writes).
+struct Csv {
+  std::vector<std::string> header;
+  std::vector<std::vector<std::string>> rows;
+  std::string col(const std::vector<std::string>& row, const std::string& name) const {
+    for (size_t i = 0; i < header.size() && i < row.size(); ++i)
+      if (header[i] == name) return row[i];
+    return "";
+  }
+};
+
+Csv read_csv(const fs::path& file) {
+  Csv c;
+  std::ifstream in(file);
+  auto split = [](const std::string& line) {
+    std::vector<std::string> out;
+    std::stringstream s(line);
+    for (std::string f; std::getline(s, f, ',');) out.push_back(f);
+    return out;
+  };
+  std::string line;
+  if (std::getline(in, line)) c.header = split(line);
+  while (std::getline(in, line))
+    if (!line.empty()) c.rows.push_back(split(line));
+  return c;
+}
+
+std::string fixed(double v, int digits = 3) {
+  std::ostringstream o;
+  o << std::fixed << std::setprecision(digits) << v;
+  return o.str();
+}
+
+std::string number(const std::string& s, int digits = 3) {
+  try {
+    return fixed(std::stod(s), digits);
+  } catch (const std::exception&) {
+    return s;
+  }
+}
+
+/// The newest sample grid of a run: samples/epoch_N.png with the largest N.
+fs::path last_samples(const fs::path& model) {
+  fs::path best;
+  int64_t best_epoch = -1;
+  const std::regex pattern("epoch_([0-9]+)\\.png");
+  std::smatch m;
+  if (!fs::is_directory(model / "samples")) return best;
+  for (const auto& e : fs::directory_iterator(model / "samples")) {
+    const std::string name = e.path().filename().string();
+    if (std::regex_match(name, m, pattern) && std::stoll(m[1]) > best_epoch) best_epoch = std::stoll(m[1]), best = e.path();
+  }
+  return best;
+}
+
+std::pair<int64_t, int64_t> count_labels(const fs::path& csv) {
+  int64_t n = 0, pos = 0;
+  for (const auto& r : gan::data::read_labels_csv(csv)) ++n, pos += r.label == 1;
+  return {n, pos};
+}
+
+}  // namespace
+
+int run_report(const std::vector<std::string>& args) {
+  std::string dir_s, config, title = "Oversampling rooftops with solar panels by conditional GANs", source, target;
+  po::options_description desc("aerogan report: report.md and report.html of a pipeline's output folder");
+  desc.add_options()("help,h", "this help")
+      ("dir", po::value(&dir_s), "the pipeline's output folder")
+      ("config", po::value(&config), "the configuration file to show in full")
+      ("source-labels", po::value(&source), "the source set's CSV (for its counts)")
+      ("target-labels", po::value(&target), "the target set's CSV (for its counts)")
+      ("title", po::value(&title)->default_value(title), "the report's title");
+  po::variables_map vm;
+  if (!parse_or_help(args, desc, vm)) return 0;
+  if (dir_s.empty()) throw std::invalid_argument("give --dir OUT (a pipeline's output folder)");
+  const fs::path dir = dir_s;
+  if (!fs::is_directory(dir)) throw std::invalid_argument("--dir " + dir_s + " is not a folder");
+  gan::io::Report r(title);
+
+  std::ostringstream intro;
+  intro << "The method of Belderbos et al. (ICPRAI 2022), run by aerogan: a VGG classifier's features are "
+           "clustered, conditional GANs are trained on the clusters, and their images of the rare class "
+           "(rooftops with solar panels) are added to the training set of a classifier, which is then tested "
+           "on the source region and on another region.";
+  for (auto [name, csv] : {std::pair{"Source", source}, std::pair{"Target", target}})
+    if (!csv.empty() && fs::exists(csv)) {
+      const auto [n, p] = count_labels(csv);
+      intro << " " << name << " set: " << n << " images, " << p << " with solar panels (" << fixed(100.0 * double(p) / double(n), 1)
+            << "%).";
+    }
+  r.paragraph(intro.str());
+
+  // The oversampling experiment.
+  const auto summary_file = dir / "evaluate" / "summary.csv";
+  if (fs::exists(summary_file)) {
+    const auto s = read_csv(summary_file);
+    r.heading("Oversampling experiment");
+    const std::vector<std::pair<std::string, std::string>> metrics{
+        {"recall", "recall"}, {"precision", "precision"}, {"f1", "F1"}, {"balanced_accuracy", "balanced accuracy"}, {"accuracy", "accuracy"}};
+    std::string seeds = s.rows.empty() ? "?" : s.col(s.rows.front(), "seeds");
+    for (auto [set, what] : {std::pair{"target", "the target region (another region: the paper's test)"},
+                             std::pair{"source-test", "the source region's test split"}}) {
+      gan::io::Table t;
+      t.header = {"training set", "images added"};
+      for (const auto& m : metrics) t.header.push_back(m.second);
+      for (const auto& row : s.rows) {
+        if (s.col(row, "set") != set) continue;
+        std::vector<gan::io::Cell> cells{{s.col(row, "arm")}, {s.col(row, "n_added")}};
+        for (const auto& m : metrics)
+          cells.push_back({number(s.col(row, m.first + "_mean")) + " ± " + number(s.col(row, m.first + "_std"))});
+        t.rows.push_back(cells);
+      }
+      if (t.rows.empty()) continue;
+      for (size_t c = 2; c < t.header.size(); ++c) gan::io::mark_best(t, c);
+      t.caption = std::string("Tested on ") + what + ": mean ± std over " + seeds + " seeds; the best of each column in bold.";
+      r.table(t);
+    }
+    r.paragraph("baseline: the source's training split as it is; duplicate: positives copied at random up to the target "
+                "share; augment: positives copied with flips, rotations, crops and colour jitter; class-weight: a "
+                "class-weighted loss on the unchanged split; gan:NAME: the split plus that GAN's images of the "
+                "positive clusters.");
+    const auto conf_file = dir / "evaluate" / "confusion.csv";
+    if (fs::exists(conf_file)) {
+      const auto c = read_csv(conf_file);
+      gan::io::Table t;
+      t.header = {"training set", "tested on", "TN", "FP", "FN", "TP"};
+      for (const auto& row : c.rows)
+        if (c.col(row, "set") != "val")
+          t.rows.push_back({{c.col(row, "arm")}, {c.col(row, "set")}, {c.col(row, "tn")}, {c.col(row, "fp")},
+                            {c.col(row, "fn")}, {c.col(row, "tp")}});
+      t.caption = "Confusion matrices, summed over the seeds (positive: solar panels).";
+      r.heading("Confusion matrices", 3).table(t);
+    }
+  }
+
+  // The GANs: FID, samples, losses.
+  const auto gans = dir / "gans";
+  if (fs::is_directory(gans)) {
+    std::vector<std::string> names;
+    for (const auto& e : fs::directory_iterator(gans))
+      if (e.is_directory()) names.push_back(e.path().filename().string());
+    std::sort(names.begin(), names.end());
+    r.heading("GANs");
+    gan::io::Table fid;
+    fid.header = {"GAN", "FID (Inception, 2048-d)", "Fréchet distance (classifier features)", "KID", "images (real / generated)"};
+    for (const auto& v : names) {
+      std::vector<gan::io::Cell> row{{v}, {"—"}, {"—"}, {"—"}, {"—"}};
+      bool any = false;
+      for (auto [space, col] : {std::pair{"inception", 1}, std::pair{"classifier", 2}}) {
+        const auto f = dir / "fid" / (v + "-" + space + ".csv");
+        if (!fs::exists(f)) continue;
+        const auto c = read_csv(f);
+        if (c.rows.empty()) continue;
+        any = true;
+        row[size_t(col)].text = number(c.col(c.rows[0], "fid"), 2);
+        row[3].text = number(c.col(c.rows[0], "kid_mean"), 4) + " ± " + number(c.col(c.rows[0], "kid_std"), 4) + " (" + space + ")";
+        row[4].text = c.col(c.rows[0], "n_real") + " / " + c.col(c.rows[0], "n_fake");
+      }
+      if (any) fid.rows.push_back(row);
+    }
+    if (!fid.rows.empty()) {
+      gan::io::mark_best(fid, 1, false);
+      gan::io::mark_best(fid, 2, false);
+      fid.caption = "Real: the source's positives; generated: the GAN's images of the positive clusters. Lower is better. "
+                    "Distances in the classifier's features are not comparable to published FIDs.";
+      r.table(fid);
+    }
+    std::vector<std::pair<fs::path, std::string>> grids, losses;
+    for (const auto& v : names) {
+      const auto s = last_samples(gans / v);
+      if (!s.empty()) grids.emplace_back(s, v + ": " + s.stem().string() + " (a row per conditioning label)");
+      const auto l = gans / v / "plots" / "losses_epochs.png";
+      if (fs::exists(l)) losses.emplace_back(l, v + ": losses per epoch");
+    }
+    if (!grids.empty()) r.heading("Samples", 3).images(grids);
+    if (!losses.empty()) r.heading("Losses", 3).images(losses);
+  }
+
+  // The classifier and the clusters.
+  const auto cls_file = dir / "classifier" / "metrics.csv";
+  if (fs::exists(cls_file)) {
+    const auto c = read_csv(cls_file);
+    gan::io::Table t;
+    t.header = {"split", "accuracy", "precision", "recall", "F1", "balanced accuracy", "images"};
+    for (const auto& row : c.rows)
+      t.rows.push_back({{c.col(row, "split")}, {number(c.col(row, "accuracy"))}, {number(c.col(row, "precision"))},
+                        {number(c.col(row, "recall"))}, {number(c.col(row, "f1"))},
+                        {number(c.col(row, "balanced_accuracy"))}, {c.col(row, "support")}});
+    t.caption = "The classifier whose features are clustered (trained on the source's training split).";
+    r.heading("Features and clusters").table(t);
+  }
+  const auto clusters = dir / "clusters";
+  if (fs::exists(clusters / "scores.csv")) {
+    const auto c = read_csv(clusters / "scores.csv");
+    gan::io::Table t;
+    t.header = {"method", "k", "silhouette", "Calinski–Harabasz", "Davies–Bouldin"};
+    for (const auto& row : c.rows)
+      t.rows.push_back({{c.col(row, "method")}, {c.col(row, "k")}, {number(c.col(row, "silhouette"))},
+                        {number(c.col(row, "calinski_harabasz"), 1)}, {number(c.col(row, "davies_bouldin"))}});
+    gan::io::mark_best(t, 2);
+    gan::io::mark_best(t, 3);
+    gan::io::mark_best(t, 4, false);
+    t.caption = "Clustering scores (the last row: the clustering used). Higher silhouette and Calinski–Harabasz, lower Davies–Bouldin are better.";
+    r.table(t);
+  }
+  if (fs::exists(clusters / "cluster_class.csv")) {
+    const auto c = read_csv(clusters / "cluster_class.csv");
+    gan::io::Table t;
+    for (const auto& h : c.header) t.header.push_back(h == "class_1" ? "solar panels" : h == "class_0" ? "no panels" : h);
+    for (const auto& row : c.rows) {
+      std::vector<gan::io::Cell> cells;
+      for (const auto& v : row) cells.push_back({v});
+      t.rows.push_back(cells);
+    }
+    t.caption = "Clusters (after the repair) by class: the GAN's conditioning labels.";
+    r.table(t);
+  }
+  std::vector<std::pair<fs::path, std::string>> figs;
+  if (fs::exists(clusters / "tsne.png")) figs.emplace_back(clusters / "tsne.png", "t-SNE of the features: colour = cluster, marker = class");
+  if (fs::exists(clusters / "examples.png")) figs.emplace_back(clusters / "examples.png", "Examples of each cluster (a row per cluster)");
+  for (const auto& [f, caption] : figs) r.image(f, caption, 760);
+
+  if (!config.empty()) {
+    std::ifstream in(config);
+    if (!in) throw std::invalid_argument("cannot read the config file " + config);
+    std::stringstream text;
+    text << in.rdbuf();
+    r.heading("Configuration").paragraph("The whole run: aerogan pipeline --config " + config).code(text.str(), "ini");
+  }
+  r.write(dir);
+  std::cout << "wrote " << (dir / "report.md").string() << " and " << (dir / "report.html").string() << "\n";
+  return 0;
+}
+
+}  // namespace aerogan

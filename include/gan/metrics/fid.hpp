@@ -1,0 +1,447 @@
+#pragma once
+/// @file
+/// Feature statistics and the distances between two sets of features that GAN papers report:
+/// the Fréchet distance of the Gaussians fitted to them (FID, Heusel et al. 2017, "GANs Trained
+/// by a Two Time-Scale Update Rule Converge to a Local Nash Equilibrium", as pytorch-fid computes
+/// it) and the kernel distance (KID, Bińkowski et al. 2018, "Demystifying MMD GANs", as
+/// torch-fidelity computes it). Eigen only, float64 throughout; the features are any extractor's
+/// (Inception pool3 for the published numbers, one sample a row).
+///
+/// ```cpp
+/// const gan::metrics::GaussianStats real = gan::metrics::gaussian_stats(real_features);
+/// const gan::metrics::GaussianStats fake = gan::metrics::gaussian_stats(fake_features);
+/// double fid = gan::metrics::frechet_distance(real, fake);
+/// gan::metrics::KidResult kid = gan::metrics::kernel_inception_distance(real_features,
+///                                                                       fake_features);
+/// ```
+
+#include <Eigen/Core>
+#include <Eigen/Eigenvalues>
+
+#include <algorithm>
+#include <cmath>
+#include <concepts>
+#include <cstdint>
+#include <cstdio>
+#include <limits>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace gan::metrics {
+
+/// Features for these metrics: a dense Eigen matrix (or expression) of float or double, one sample
+/// a row, any storage order (a column-major float64 copy is made where needed).
+template <class M>
+concept FeatureMatrix = std::derived_from<M, Eigen::MatrixBase<M>> &&
+    (std::same_as<typename M::Scalar, float> || std::same_as<typename M::Scalar, double>);
+
+/// Mean and covariance of a set of features (float64), and the number of samples behind them.
+struct GaussianStats {
+  Eigen::VectorXd mu;     ///< d: the mean of the features
+  Eigen::MatrixXd sigma;  ///< d x d: their covariance, divided by n - 1
+  int64_t n = 0;          ///< the number of samples
+};
+
+/// The Fréchet distance and how it was reached.
+struct FrechetResult {
+  double value = 0;          ///< ||mu1 - mu2||^2 + tr S1 + tr S2 - 2 tr sqrt(S1 S2)
+  bool used_offset = false;  ///< true when eps I had to be added to both covariances
+  /// The most negative eigenvalue of S1 S2 (of its symmetric form), counted as 0; 0 when there is
+  /// none.
+  double max_negative_eig = 0;
+};
+
+/// The kernel distance: mean and standard deviation (ddof = 0) of the unbiased MMD^2 over the
+/// subsets, and the number and size of the subsets used.
+struct KidResult {
+  double mean = 0, std = 0;
+  int64_t subsets = 0, subset_size = 0;
+};
+
+namespace detail {
+
+/// Throws std::invalid_argument unless `x` has at least 2 rows, at least 1 column, and only
+/// finite values (naming the first row that is not).
+template <class Scalar>
+void check_metric_features(
+    const Eigen::Ref<const Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>>& x,
+    const char* who, const char* which) {
+  if (x.rows() < 2)
+    throw std::invalid_argument(std::string(who) + ": " + which + " has " +
+                                std::to_string(x.rows()) + " samples, expected at least 2");
+  if (x.cols() < 1)
+    throw std::invalid_argument(std::string(who) + ": " + which + " has 0 features per sample");
+  if (x.allFinite()) return;
+  for (Eigen::Index i = 0; i < x.rows(); ++i)
+    if (!x.row(i).allFinite())
+      throw std::invalid_argument(std::string(who) + ": " + which + " row " + std::to_string(i) +
+                                  " holds a NaN or an infinity");
+}
+
+/// x^T x of an n x d matrix into the lower triangle of `out` (then mirrored), by blocks of `block`
+/// columns: one GEMM a block of the lower triangle, the blocks in parallel with OpenMP (each GEMM
+/// then runs on one thread). Half the flops of a full product; the same result on any number of
+/// threads.
+inline void gram_lower(const Eigen::MatrixXd& x, Eigen::MatrixXd& out, Eigen::Index block = 256) {
+  const Eigen::Index d = x.cols();
+  out.resize(d, d);
+  const Eigen::Index nb = (d + block - 1) / block;
+  std::vector<std::pair<Eigen::Index, Eigen::Index>> tasks;
+  for (Eigen::Index bi = 0; bi < nb; ++bi)
+    for (Eigen::Index bj = 0; bj <= bi; ++bj) tasks.emplace_back(bi, bj);
+  const auto count = static_cast<std::int64_t>(tasks.size());
+#ifdef _OPENMP  // without OpenMP: one thread, same results
+#pragma omp parallel for schedule(dynamic, 1) if (count > 1)
+#endif
+  for (std::int64_t t = 0; t < count; ++t) {
+    const Eigen::Index i0 = tasks[t].first * block, j0 = tasks[t].second * block;
+    const Eigen::Index mi = std::min(block, d - i0), mj = std::min(block, d - j0);
+    out.block(i0, j0, mi, mj).noalias() = x.middleCols(i0, mi).transpose() * x.middleCols(j0, mj);
+  }
+  for (Eigen::Index j = 1; j < d; ++j)
+    for (Eigen::Index i = 0; i < j; ++i) out(i, j) = out(j, i);
+}
+
+template <class Scalar>
+GaussianStats gaussian_stats(
+    const Eigen::Ref<const Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>>& x) {
+  check_metric_features<Scalar>(x, "gaussian_stats", "features");
+  const Eigen::Index n = x.rows();
+  GaussianStats s;
+  s.n = n;
+  Eigen::MatrixXd centred = x.template cast<double>();
+  s.mu = centred.colwise().sum().transpose() / static_cast<double>(n);
+  centred.rowwise() -= s.mu.transpose();
+  gram_lower(centred, s.sigma);
+  s.sigma /= static_cast<double>(n - 1);
+  return s;
+}
+
+inline void check_stats(const GaussianStats& s, const char* which) {
+  if (s.mu.size() != s.sigma.rows() || s.mu.size() != s.sigma.cols())
+    throw std::invalid_argument(std::string("frechet_distance: stats ") + which +
+                                " have mu of dim " + std::to_string(s.mu.size()) +
+                                " but sigma of " + std::to_string(s.sigma.rows()) + " x " +
+                                std::to_string(s.sigma.cols()) + ", expected equal dims");
+  if (s.mu.size() == 0)
+    throw std::invalid_argument(std::string("frechet_distance: stats ") + which +
+                                " are empty (dim 0)");
+  for (Eigen::Index i = 0; i < s.mu.size(); ++i)
+    if (!std::isfinite(s.mu[i]))
+      throw std::invalid_argument(std::string("frechet_distance: stats ") + which + " mu[" +
+                                  std::to_string(i) + "] = " + std::to_string(s.mu[i]) +
+                                  " is not finite");
+  if (!s.sigma.allFinite())
+    for (Eigen::Index j = 0; j < s.sigma.cols(); ++j)
+      for (Eigen::Index i = 0; i < s.sigma.rows(); ++i)
+        if (!std::isfinite(s.sigma(i, j)))
+          throw std::invalid_argument(std::string("frechet_distance: stats ") + which + " sigma(" +
+                                      std::to_string(i) + ", " + std::to_string(j) +
+                                      ") = " + std::to_string(s.sigma(i, j)) + " is not finite");
+}
+
+/// `v` with 6 significant digits (std::to_string prints 1e-7 as 0.000000).
+inline std::string format(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+/// pytorch-fid's tolerance on the imaginary part of sqrtm(S1 S2): 1e-3, absolute.
+inline constexpr double kImaginaryTolerance = 1e-3;
+
+/// The eigenvalues of S1 S2 from a symmetric problem, or `finite = false` when a step produced a
+/// NaN or an infinity (or an eigensolver did not converge).
+struct ProductEigenvalues {
+  bool finite = false;
+  Eigen::VectorXd lambda;  // ascending
+  double min_eig = 0;      // the most negative eigenvalue seen, for the imaginary check
+};
+
+using EigenSolver = Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>;
+
+/// Whether a symmetric matrix has a negative eigenvalue beyond what rounding gives a positive
+/// semidefinite one (d eps max|mu|).
+inline bool negative_beyond_rounding(const Eigen::VectorXd& mu) {
+  const double scale = mu.cwiseAbs().maxCoeff();
+  return mu(0) < -static_cast<double>(mu.size()) * std::numeric_limits<double>::epsilon() * scale;
+}
+
+/// How negative the most negative eigenvalue is, relative to the largest magnitude.
+inline double relative_negativity(const Eigen::VectorXd& mu) {
+  const double scale = mu.cwiseAbs().maxCoeff();
+  return scale > 0 ? -mu(0) / scale : 0.0;
+}
+
+/// With S = V D V^T and B = V D+^(1/2) (negative eigenvalues clamped to 0), the eigenvalues of the
+/// symmetric B^T other B, which is V^T (A other A) V with A = S^(1/2) = B V^T: the spectrum of
+/// A other A, and so of S other, with one GEMM less. False when it is not finite.
+inline bool factored_product(const EigenSolver& es, const Eigen::MatrixXd& other,
+                             Eigen::VectorXd& lambda) {
+  const Eigen::MatrixXd b =
+      es.eigenvectors() * es.eigenvalues().cwiseMax(0.0).cwiseSqrt().asDiagonal();
+  const Eigen::MatrixXd t = other * b;
+  const Eigen::MatrixXd m = b.transpose() * t;
+  if (!m.allFinite()) return false;
+  const EigenSolver em(m, Eigen::EigenvaluesOnly);
+  if (em.info() != Eigen::Success || !em.eigenvalues().allFinite()) return false;
+  lambda = em.eigenvalues();
+  return true;
+}
+
+inline bool solved(const EigenSolver& es) {
+  return es.info() == Eigen::Success && es.eigenvalues().allFinite();
+}
+
+/// The eigenvalues of S1 S2. S1 is factored (its eigenvalues clamped to 0) when it has no
+/// negative eigenvalue beyond rounding: the usual case, one eigendecomposition with eigenvectors
+/// and one without. Otherwise clamping would hide them, and S2 is factored instead
+/// (eig(S1 S2) = eig(S2 S1)), so that the product shows them. When S2 has some too (statistics
+/// rounded to float32, or matrices that are not covariances), both are factored in turn: each
+/// product shows the other's negative eigenvalues, `min_eig` is the smaller of the two, and the
+/// eigenvalues are those from the less negative factor.
+inline ProductEigenvalues product_eigenvalues(const Eigen::MatrixXd& s1,
+                                              const Eigen::MatrixXd& s2) {
+  ProductEigenvalues out;
+  const EigenSolver e1(s1);
+  if (!solved(e1)) return out;
+  if (!negative_beyond_rounding(e1.eigenvalues())) {
+    out.finite = factored_product(e1, s2, out.lambda);
+    if (out.finite) out.min_eig = out.lambda(0);
+    return out;
+  }
+  const EigenSolver e2(s2);
+  Eigen::VectorXd l2;
+  if (!solved(e2) || !factored_product(e2, s1, l2)) return out;
+  out.finite = true;
+  out.min_eig = l2(0);
+  if (!negative_beyond_rounding(e2.eigenvalues())) {
+    out.lambda = std::move(l2);
+    return out;
+  }
+  Eigen::VectorXd l1;
+  if (!factored_product(e1, s2, l1)) return ProductEigenvalues{};
+  out.min_eig = std::min(l1(0), l2(0));
+  const bool first = relative_negativity(e1.eigenvalues()) <= relative_negativity(e2.eigenvalues());
+  out.lambda = first ? std::move(l1) : std::move(l2);
+  return out;
+}
+
+}  // namespace detail
+
+/// Mean and covariance of `features` (one sample a row), in float64 whatever the input: the mean
+/// as `np.mean(x, axis=0)`, the covariance divided by n - 1 as `np.cov(x, rowvar=False)`, which is
+/// what pytorch-fid's `calculate_activation_statistics` stores. The covariance is a blocked X^T X
+/// of the centred features over its lower triangle, the blocks in parallel with OpenMP.
+/// Memory: the centred features in float64 (n x d) and the d x d covariance.
+/// @throws std::invalid_argument for fewer than 2 samples (saying how many), no column, or a NaN
+///         or an infinity (naming its row).
+template <FeatureMatrix M>
+GaussianStats gaussian_stats(const M& features) {
+  return detail::gaussian_stats<typename M::Scalar>(features);
+}
+
+/// The Fréchet distance between the Gaussians N(mu1, S1) and N(mu2, S2),
+/// ||mu1 - mu2||^2 + tr S1 + tr S2 - 2 tr sqrt(S1 S2), with pytorch-fid's behaviour
+/// (`calculate_frechet_distance`) but no general matrix square root: tr sqrt(S1 S2) is the sum of
+/// the square roots of the eigenvalues of S1 S2, which are those of the symmetric A S2 A with
+/// A = S1^(1/2) from a symmetric eigendecomposition (two 2048 x 2048 symmetric eigenproblems
+/// and two GEMMs for Inception features, the GEMMs multithreaded by Eigen under OpenMP).
+///
+/// - Not finite: when a NaN or an infinity appears in the product or its eigenvalues (overflow,
+///   an eigensolver that does not converge), it retries with `eps` I added to both covariances,
+///   as pytorch-fid does, and sets `used_offset` (pytorch-fid prints a note; a library returns
+///   it). The traces keep the covariances without the offset, as there. If the retry is not
+///   finite either it throws std::runtime_error (pytorch-fid would return NaN).
+/// - Imaginary component: pytorch-fid raises `ValueError('Imaginary component ...')` when a
+///   diagonal entry of sqrtm(S1 S2) has an imaginary part above 1e-3 (absolute), and otherwise
+///   drops the imaginary part. Here an imaginary part comes from a negative eigenvalue lambda of
+///   the product, whose square root i sqrt(-lambda) is the imaginary part that it adds to the
+///   trace of sqrtm(S1 S2): this throws std::runtime_error("... imaginary component ...") when
+///   sqrt(-lambda_min) > 1e-3, the same absolute tolerance on the imaginary part, and otherwise
+///   counts the negative eigenvalues as 0 (the real part of their square roots, as pytorch-fid's
+///   `covmean.real`). The most negative eigenvalue is returned as `max_negative_eig`. Like
+///   pytorch-fid's, the tolerance is absolute: it depends on the scale of the features.
+/// - A covariance with a negative eigenvalue beyond rounding: the other one is factored, so that
+///   the product shows it (clamping it would hide it). When both have one, both are factored in
+///   turn and the check takes the most negative eigenvalue of the two products; negative
+///   directions that the two share escape it (pytorch-fid returns a number there too: the product
+///   of two indefinite matrices can have a real square root), so do not pass matrices that are
+///   not covariances.
+/// @throws std::invalid_argument when mu and sigma of a set disagree in size, when the two sets
+///         differ in dimension (saying both), or for a NaN or an infinity in the statistics.
+inline FrechetResult frechet_distance_detailed(const GaussianStats& a, const GaussianStats& b,
+                                               double eps = 1e-6) {
+  detail::check_stats(a, "a");
+  detail::check_stats(b, "b");
+  if (a.mu.size() != b.mu.size())
+    throw std::invalid_argument("frechet_distance: dims " + std::to_string(a.mu.size()) + " and " +
+                                std::to_string(b.mu.size()) + " of the two sets differ");
+  FrechetResult r;
+  detail::ProductEigenvalues p = detail::product_eigenvalues(a.sigma, b.sigma);
+  if (!p.finite) {
+    r.used_offset = true;
+    const Eigen::MatrixXd offset = eps * Eigen::MatrixXd::Identity(a.sigma.rows(), a.sigma.cols());
+    p = detail::product_eigenvalues(a.sigma + offset, b.sigma + offset);
+    if (!p.finite)
+      throw std::runtime_error(
+          "frechet_distance: the product of the covariances is not finite, even with " +
+          std::to_string(eps) + " added to their diagonals");
+  }
+  const double min_eig = p.min_eig;
+  if (min_eig < 0) {
+    r.max_negative_eig = min_eig;
+    if (std::sqrt(-min_eig) > detail::kImaginaryTolerance)
+      throw std::runtime_error(
+          "frechet_distance: imaginary component " + detail::format(std::sqrt(-min_eig)) +
+          " in sqrt(S1 S2) (eigenvalue " + detail::format(min_eig) +
+          " of S1 S2), expected at most 1e-3: a covariance is not positive semidefinite");
+  }
+  const double tr_sqrt = p.lambda.cwiseMax(0.0).cwiseSqrt().sum();
+  r.value = (a.mu - b.mu).squaredNorm() + a.sigma.trace() + b.sigma.trace() - 2 * tr_sqrt;
+  return r;
+}
+
+/// The Fréchet distance alone; see frechet_distance_detailed() for the retry with `eps`, the
+/// imaginary component and the errors.
+inline double frechet_distance(const GaussianStats& a, const GaussianStats& b, double eps = 1e-6) {
+  return frechet_distance_detailed(a, b, eps).value;
+}
+
+namespace detail {
+
+/// A number uniform in [0, bound) from the 64-bit outputs of `rng`, by rejection (no modulo
+/// bias): the same sequence with every standard library, unlike std::uniform_int_distribution.
+inline std::uint64_t uniform_below(std::mt19937_64& rng, std::uint64_t bound) {
+  const std::uint64_t threshold = (0 - bound) % bound;  // 2^64 mod bound
+  for (;;) {
+    const std::uint64_t r = rng();
+    if (r >= threshold) return r % bound;
+  }
+}
+
+/// `m` distinct indices of [0, n), uniformly: the first m steps of a Fisher–Yates shuffle of
+/// 0..n-1.
+inline std::vector<Eigen::Index> draw_without_replacement(std::mt19937_64& rng, Eigen::Index n,
+                                                          Eigen::Index m) {
+  std::vector<Eigen::Index> p(static_cast<std::size_t>(n));
+  for (Eigen::Index i = 0; i < n; ++i) p[i] = i;
+  for (Eigen::Index i = 0; i < m; ++i) {
+    const auto j =
+        i + static_cast<Eigen::Index>(uniform_below(rng, static_cast<std::uint64_t>(n - i)));
+    std::swap(p[i], p[j]);
+  }
+  p.resize(static_cast<std::size_t>(m));
+  return p;
+}
+
+using RowMatrixD = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+/// The unbiased MMD^2 of two m x d samples under k(x, y) = (x.y / d + 1)^3 (torch-fidelity's
+/// `polynomial_mmd` with its defaults): (sum_{i != j} k(x_i, x_j) + sum_{i != j} k(y_i, y_j)) /
+/// (m (m - 1)) - 2 sum_{i, j} k(x_i, y_j) / m^2. The within-sample sums use one triangle.
+inline double polynomial_mmd2(const RowMatrixD& x, const RowMatrixD& y) {
+  const Eigen::Index m = x.rows();
+  const double gamma = 1.0 / static_cast<double>(x.cols());
+  auto cube = [gamma](double g) {
+    const double k = g * gamma + 1.0;
+    return k * k * k;
+  };
+  auto off_diagonal_sum = [&](const RowMatrixD& s) {
+    Eigen::MatrixXd g = Eigen::MatrixXd::Zero(m, m);
+    g.selfadjointView<Eigen::Lower>().rankUpdate(s);
+    double sum = 0;
+    for (Eigen::Index j = 0; j < m; ++j)
+      for (Eigen::Index i = j + 1; i < m; ++i) sum += cube(g(i, j));
+    return 2 * sum;
+  };
+  const Eigen::MatrixXd gxy = x * y.transpose();
+  double sxy = 0;
+  for (Eigen::Index j = 0; j < m; ++j)
+    for (Eigen::Index i = 0; i < m; ++i) sxy += cube(gxy(i, j));
+  const double md = static_cast<double>(m);
+  return (off_diagonal_sum(x) + off_diagonal_sum(y)) / (md * (md - 1)) - 2 * sxy / (md * md);
+}
+
+template <class Scalar>
+KidResult kernel_inception_distance(
+    const Eigen::Ref<const Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>>& a,
+    const Eigen::Ref<const Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>>& b,
+    int64_t subsets, int64_t subset_size, std::uint64_t seed) {
+  const char* who = "kernel_inception_distance";
+  check_metric_features<Scalar>(a, who, "features a");
+  check_metric_features<Scalar>(b, who, "features b");
+  if (a.cols() != b.cols())
+    throw std::invalid_argument(std::string(who) + ": dims " + std::to_string(a.cols()) + " and " +
+                                std::to_string(b.cols()) + " of the two sets differ");
+  if (subsets < 1)
+    throw std::invalid_argument(std::string(who) + ": subsets = " + std::to_string(subsets) +
+                                ", expected >= 1");
+  if (subset_size < 2)
+    throw std::invalid_argument(
+        std::string(who) + ": subset_size = " + std::to_string(subset_size) + ", expected >= 2");
+  const Eigen::Index m =
+      std::min<Eigen::Index>({static_cast<Eigen::Index>(subset_size), a.rows(), b.rows()});
+  // The draws first, in order, so that the subsets do not depend on the number of threads.
+  std::mt19937_64 rng(seed);
+  std::vector<std::vector<Eigen::Index>> ia(static_cast<std::size_t>(subsets)), ib(ia.size());
+  for (std::size_t s = 0; s < ia.size(); ++s) {
+    ia[s] = draw_without_replacement(rng, a.rows(), m);
+    ib[s] = draw_without_replacement(rng, b.rows(), m);
+  }
+  std::vector<double> mmds(ia.size());
+#ifdef _OPENMP  // without OpenMP: one thread, same results
+#pragma omp parallel for schedule(dynamic, 1) if (subsets > 1)
+#endif
+  for (std::int64_t s = 0; s < subsets; ++s) {
+    RowMatrixD x(m, a.cols()), y(m, b.cols());
+    for (Eigen::Index r = 0; r < m; ++r) {
+      x.row(r) = a.row(ia[s][r]).template cast<double>();
+      y.row(r) = b.row(ib[s][r]).template cast<double>();
+    }
+    mmds[s] = polynomial_mmd2(x, y);
+  }
+  KidResult out;
+  out.subsets = subsets;
+  out.subset_size = m;
+  double sum = 0;
+  for (double v : mmds) sum += v;
+  out.mean = sum / static_cast<double>(subsets);
+  double ss = 0;
+  for (double v : mmds) ss += (v - out.mean) * (v - out.mean);
+  out.std = std::sqrt(ss / static_cast<double>(subsets));
+  return out;
+}
+
+}  // namespace detail
+
+/// The kernel (inception) distance between two sets of features (one sample a row), as
+/// torch-fidelity's `kid` (and clean-fid's) computes it: `subsets` times, draw `subset_size` rows
+/// of each set without replacement (independently across subsets and sets) and take the unbiased
+/// MMD^2 under the polynomial kernel k(x, y) = (x.y / d + 1)^3; return the mean and the standard
+/// deviation (numpy's `np.std`, ddof = 0) over the subsets.
+///
+/// Differences: `subset_size` is lowered to the smaller set's size (torch-fidelity refuses a
+/// subset larger than a set); the draws come from std::mt19937_64(seed) and a Fisher–Yates
+/// shuffle of our own (the same numbers with every standard library, not numpy's draws); the
+/// kernels are computed in float64 (torch-fidelity multiplies float32 features in float32). The
+/// subsets run in parallel with OpenMP, each one's GEMMs on one thread: the result does not depend
+/// on the number of threads. Cost: about 4 m^2 d flops a subset (m = subset size): 820 GFLOP for
+/// the defaults at d = 2048, 0.4 s a subset on two cores without -march=native.
+/// @throws std::invalid_argument for fewer than 2 samples in a set (saying how many), a NaN or an
+///         infinity (naming the row), sets of different dims (saying both), subsets < 1 or
+///         subset_size < 2.
+template <FeatureMatrix A, FeatureMatrix B>
+KidResult kernel_inception_distance(const A& features_a, const B& features_b, int64_t subsets = 100,
+                                    int64_t subset_size = 1000, std::uint64_t seed = 0) {
+  static_assert(std::is_same_v<typename A::Scalar, typename B::Scalar>,
+                "kernel_inception_distance: give two float or two double feature matrices");
+  return detail::kernel_inception_distance<typename A::Scalar>(features_a, features_b, subsets,
+                                                               subset_size, seed);
+}
+
+}  // namespace gan::metrics

@@ -1,0 +1,85 @@
+// Oversampling: the extra positives reach the requested share, and the baselines do what they say.
+#include <gan/data/oversample.hpp>
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+namespace {
+
+TEST(Oversample, ExtraNeededIsTheLeastCountThatReachesTheShare) {
+  for (int64_t n : {1, 7, 100, 1000, 12345})
+    for (int64_t p : {int64_t(0), n / 10, n / 5, n / 2, n})
+      for (double share : {0.0, 0.1, 0.196, 0.35, 0.5, 0.9}) {
+        const int64_t k = gan::data::extra_needed(n, p, share);
+        ASSERT_GE(k, 0);
+        EXPECT_GE(double(p + k) / double(n + k), share - 1e-12) << n << ' ' << p << ' ' << share;
+        if (k > 0) EXPECT_LT(double(p + k - 1) / double(n + k - 1), share) << n << ' ' << p << ' ' << share;
+      }
+  // The paper: 19.6% positives brought to 35.1% leaves 45% of the positives real.
+  const int64_t k = gan::data::extra_needed(1000, 196, 0.351);
+  EXPECT_NEAR(196.0 / double(196 + k), 0.45, 0.005);
+  EXPECT_THROW(gan::data::extra_needed(10, 11, 0.3), std::invalid_argument);
+  EXPECT_THROW(gan::data::extra_needed(10, 2, 1.0), std::invalid_argument);
+}
+
+TEST(Oversample, DuplicationDrawsFromThePoolDeterministically) {
+  const std::vector<int64_t> pool{3, 8, 9, 20};
+  const auto a = gan::data::draw_with_replacement(pool, 400, 7);
+  ASSERT_EQ(a.size(), 400u);
+  std::set<int64_t> seen(a.begin(), a.end());
+  EXPECT_EQ(seen, std::set<int64_t>(pool.begin(), pool.end()));  // every one, nothing else
+  EXPECT_EQ(a, gan::data::draw_with_replacement(pool, 400, 7));
+  EXPECT_NE(a, gan::data::draw_with_replacement(pool, 400, 8));
+  EXPECT_THROW(gan::data::draw_with_replacement({}, 1, 0), std::invalid_argument);
+}
+
+at::Tensor random_images(int64_t n, int64_t s) {
+  at::manual_seed(3);
+  return at::randint(0, 256, {n, 3, s, s}, at::kByte);
+}
+
+TEST(Oversample, AugmentedCopiesWithoutCropOrJitterAreFlipsAndRotationsOfSources) {
+  const auto images = random_images(5, 12);
+  const auto copies = gan::data::augmented_copies(images, 30, 1, {.crop_min = 1.0, .jitter = 0.0});
+  ASSERT_EQ(copies.sizes(), (std::vector<int64_t>{30, 3, 12, 12}));
+  std::set<int> turns;
+  for (int64_t i = 0; i < copies.size(0); ++i) {
+    bool found = false;
+    for (int64_t j = 0; j < images.size(0) && !found; ++j)
+      for (int t = 0; t < 8 && !found; ++t) {
+        auto x = images[j];
+        if (t & 4) x = x.flip({2});
+        if (at::equal(x.rot90(t & 3, {1, 2}), copies[i])) found = true, turns.insert(t);
+      }
+    EXPECT_TRUE(found) << "copy " << i << " is not a flip or rotation of a source image";
+  }
+  EXPECT_GE(turns.size(), 5u);  // the transforms vary
+}
+
+TEST(Oversample, AugmentedCopiesAreNewButCloseToASource) {
+  const auto images = random_images(4, 16);
+  const auto copies = gan::data::augmented_copies(images, 20, 2);
+  EXPECT_TRUE(at::equal(copies, gan::data::augmented_copies(images, 20, 2)));
+  EXPECT_FALSE(at::equal(copies, gan::data::augmented_copies(images, 20, 3)));
+  // Mean intensity stays within the jitter of some source image's mean.
+  const auto src_means = images.to(at::kFloat).mean({1, 2, 3});
+  for (int64_t i = 0; i < copies.size(0); ++i) {
+    const double m = copies[i].to(at::kFloat).mean().item<double>();
+    EXPECT_LT((src_means - m).abs().min().item<double>(), 0.12 * 255) << i;
+  }
+  EXPECT_THROW(gan::data::augmented_copies(images.to(at::kFloat), 1, 0), std::invalid_argument);
+  EXPECT_THROW(gan::data::augmented_copies(images, 1, 0, {.crop_min = 0.0}), std::invalid_argument);
+}
+
+TEST(Oversample, BalancedClassWeightsEqualSklearn) {
+  // sklearn.utils.class_weight.compute_class_weight("balanced"): n / (classes * count).
+  const std::vector<int64_t> y{0, 0, 0, 0, 0, 0, 0, 0, 1, 1};
+  const auto w = gan::data::balanced_class_weights(y, 2);
+  EXPECT_DOUBLE_EQ(w[0], 10.0 / 16.0);
+  EXPECT_DOUBLE_EQ(w[1], 10.0 / 4.0);
+  EXPECT_EQ(gan::data::balanced_class_weights(y, 3)[2], 0.0);
+  EXPECT_THROW(gan::data::balanced_class_weights({0, 2}, 2), std::invalid_argument);
+}
+
+}  // namespace
