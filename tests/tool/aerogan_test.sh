@@ -170,6 +170,9 @@ if command -v chromium >/dev/null; then
   dom=$(HOME=$PWD timeout 120 chromium --headless --no-sandbox --disable-gpu --no-first-run --user-data-dir="$PWD/chrome" --dump-dom "file://$PWD/pipe/report.html" 2>/dev/null)
   check "Chromium renders the pipeline's report" 'grep -q "Oversampling experiment" <<<"$dom" && grep -q "gan:vanilla" <<<"$dom"'
 fi
+out=$("$bin" pipeline --config "$(dirname "$0")/../../examples/configs/paper-gpu.ini" --dry-run 2>&1); rc=$?
+check "the paper's GPU config is valid: four GANs at 96x96 on cuda" \
+  '[ $rc -eq 0 ] && [ "$(grep -c "aerogan train .*--device cuda.*--img-size=96 .*--n-epochs=600 --batch-size=256" <<<"$out")" -eq 4 ] && grep -q -- "--variant wgan-gp .*--gp-weight=10 --disc-repeats=2 --optimizer=rmsprop" <<<"$out" && grep -q -- "--variant wgan-clip .*--clip-value=0.01" <<<"$out" && grep -q -- "--variant vanilla .*--d-output-dim=8" <<<"$out"'
 sed 's/^variants = .*/variants = vanilla, gan9/' tiny.ini > bad.ini
 expect_error "pipeline rejects an unknown variant, naming the file and line" 2 "bad.ini:4: unknown variant 'gan9'" -- "$bin" pipeline --config bad.ini
 printf '[pipeline]\nout = x\n[trian]\nn-epochs = 1\n' > bad2.ini
