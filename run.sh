@@ -10,6 +10,8 @@ cmd=${1:-demo}
 shift || true
 BUILD_DIR=${BUILD_DIR:-build}
 JOBS=${JOBS:-$(nproc)}
+# libtorch would use one thread per physical core: use every core the machine gives.
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-$(nproc)}
 
 packages=(libtorch-dev libopenblas0-openmp libeigen3-dev libopencv-dev
           libboost-program-options-dev libgtest-dev libgmock-dev libbenchmark-dev

@@ -325,6 +325,32 @@ inline Axis fit_x_axis(double lo, double hi, int left, int plot_w, const Fonts& 
   return axis;
 }
 
+/// Draws the grid lines, the ticks and the tick labels of both axes around `plot` (the axes'
+/// rectangle in `image`): labels `pad / 2` from ticks `tick_length` long.
+inline void draw_ticks(cv::Mat& image, const cv::Rect& plot, const Axis& x_axis, const Axis& y_axis,
+                       const Fonts& fonts, int pad, int tick_length, cv::Scalar grid, cv::Scalar tick,
+                       cv::Scalar text) {
+  const int left = plot.x, top = plot.y, plot_w = plot.width, plot_h = plot.height;
+  for (std::size_t i = 0; i < y_axis.ticks.size(); ++i) {
+    const double v = y_axis.ticks[i];
+    const int y = int(std::lround(top + (plot_h - 1) * (1 - (v - y_axis.lo) / (y_axis.hi - y_axis.lo))));
+    cv::line(image, {left, y}, {left + plot_w - 1, y}, grid, 1);
+    cv::line(image, {left - tick_length, y}, {left - 1, y}, tick, 1);
+    const auto size = text_size(y_axis.labels[i], fonts.tick, fonts);
+    const int ty = std::clamp(y - size.height / 2, 0, image.rows - size.height - 1);
+    put_text(image, y_axis.labels[i], {left - tick_length - pad / 2 - size.width, ty}, fonts.tick, fonts, text);
+  }
+  for (std::size_t i = 0; i < x_axis.ticks.size(); ++i) {
+    const double v = x_axis.ticks[i];
+    const int x = int(std::lround(left + (plot_w - 1) * (v - x_axis.lo) / (x_axis.hi - x_axis.lo)));
+    cv::line(image, {x, top}, {x, top + plot_h - 1}, grid, 1);
+    cv::line(image, {x, top + plot_h}, {x, top + plot_h + tick_length - 1}, tick, 1);
+    const auto size = text_size(x_axis.labels[i], fonts.tick, fonts);
+    const int tx = std::clamp(x - size.width / 2, 0, image.cols - size.width - 1);
+    put_text(image, x_axis.labels[i], {tx, top + plot_h + tick_length + pad / 2}, fonts.tick, fonts, text);
+  }
+}
+
 }  // namespace detail
 
 /// Draws the series as lines on one axes and returns the BGR image (options.width ×
@@ -411,34 +437,11 @@ inline cv::Mat plot_lines(const std::vector<Series>& series, const PlotOptions& 
   const int right = px(24);
   const int plot_w = std::max(20, width - left - right);
 
-  // x ticks.
-  const auto x_pixel = [&](const Axis& a, double v) {
-    return left + (plot_w - 1) * (v - a.lo) / (a.hi - a.lo);
-  };
   const Axis x_axis = detail::fit_x_axis(x_lo, x_hi, left, plot_w, fonts, px(80), px(14));
 
   cv::Mat image(height, width, CV_8UC3, cv::Scalar::all(255));
   const cv::Rect plot_rect(left, top, plot_w, plot_h);
-
-  // Grid and ticks.
-  for (std::size_t i = 0; i < y_axis.ticks.size(); ++i) {
-    const int y = int(std::lround(y_pixel(y_axis, y_axis.ticks[i])));
-    cv::line(image, {left, y}, {left + plot_w - 1, y}, grid_colour, 1);
-    cv::line(image, {left - tick_length, y}, {left - 1, y}, black, 1);
-    const auto size = detail::text_size(y_axis.labels[i], fonts.tick, fonts);
-    const int ty = std::clamp(y - size.height / 2, 0, height - size.height - 1);
-    detail::put_text(image, y_axis.labels[i], {left - tick_length - pad / 2 - size.width, ty},
-                     fonts.tick, fonts, text_colour);
-  }
-  for (std::size_t i = 0; i < x_axis.ticks.size(); ++i) {
-    const int x = int(std::lround(x_pixel(x_axis, x_axis.ticks[i])));
-    cv::line(image, {x, top}, {x, top + plot_h - 1}, grid_colour, 1);
-    cv::line(image, {x, top + plot_h}, {x, top + plot_h + tick_length - 1}, black, 1);
-    const auto size = detail::text_size(x_axis.labels[i], fonts.tick, fonts);
-    const int tx = std::clamp(x - size.width / 2, 0, width - size.width - 1);
-    detail::put_text(image, x_axis.labels[i], {tx, top + plot_h + tick_length + pad / 2},
-                     fonts.tick, fonts, text_colour);
-  }
+  detail::draw_ticks(image, plot_rect, x_axis, y_axis, fonts, pad, tick_length, grid_colour, black, text_colour);
 
   // Data, clipped to the axes by drawing into a view of them; `ink` records where data is
   // drawn so that the legend can avoid it.

@@ -217,30 +217,11 @@ inline cv::Mat scatter_plot(const std::vector<std::array<double, 2>>& points,
                    pad / 2 + tick_length;
   const int right = legend_w + 2 * pad + px(6);
   const int plot_w = std::max(20, width - left - right);
-  const auto x_pixel = [&](const Axis& a, double v) {
-    return left + (plot_w - 1) * (v - a.lo) / (a.hi - a.lo);
-  };
   const Axis x_axis = detail::fit_x_axis(x_lo, x_hi, left, plot_w, fonts, px(80), px(14));
 
   cv::Mat image(height, width, CV_8UC3, cv::Scalar::all(255));
-  for (std::size_t i = 0; i < y_axis.ticks.size(); ++i) {
-    const int y = int(std::lround(y_pixel(y_axis, y_axis.ticks[i])));
-    cv::line(image, {left, y}, {left + plot_w - 1, y}, grid_colour, 1);
-    cv::line(image, {left - tick_length, y}, {left - 1, y}, black, 1);
-    const auto size = detail::text_size(y_axis.labels[i], fonts.tick, fonts);
-    const int ty = std::clamp(y - size.height / 2, 0, height - size.height - 1);
-    detail::put_text(image, y_axis.labels[i], {left - tick_length - pad / 2 - size.width, ty},
-                     fonts.tick, fonts, text_colour);
-  }
-  for (std::size_t i = 0; i < x_axis.ticks.size(); ++i) {
-    const int x = int(std::lround(x_pixel(x_axis, x_axis.ticks[i])));
-    cv::line(image, {x, top}, {x, top + plot_h - 1}, grid_colour, 1);
-    cv::line(image, {x, top + plot_h}, {x, top + plot_h + tick_length - 1}, black, 1);
-    const auto size = detail::text_size(x_axis.labels[i], fonts.tick, fonts);
-    const int tx = std::clamp(x - size.width / 2, 0, width - size.width - 1);
-    detail::put_text(image, x_axis.labels[i], {tx, top + plot_h + tick_length + pad / 2},
-                     fonts.tick, fonts, text_colour);
-  }
+  detail::draw_ticks(image, cv::Rect(left, top, plot_w, plot_h), x_axis, y_axis, fonts, pad, tick_length,
+                     grid_colour, black, text_colour);
 
   // Markers, drawn into a view of the axes (clipped there), then blended for opacity.
   cv::Mat plot = image(cv::Rect(left, top, plot_w, plot_h));
