@@ -159,11 +159,21 @@ inline po::options_description train_options(TrainConfig& c) {
   return all;
 }
 
-/// Parses `args` into `vm`; prints `desc` and returns false on --help.
+/// On while `aerogan pipeline` checks the sections of its config before it runs anything: the
+/// subcommands parse their options (an unknown name or a malformed value throws) and return
+/// without doing their work.
+inline bool& options_check_only() {
+  static bool on = false;
+  return on;
+}
+
+/// Parses `args` into `vm`; prints `desc` and returns false on --help (and returns false,
+/// silently, in options_check_only mode).
 inline bool parse_or_help(const std::vector<std::string>& args, const po::options_description& desc,
                           po::variables_map& vm) {
   po::store(po::command_line_parser(args).options(desc).run(), vm);
   po::notify(vm);
+  if (options_check_only()) return false;
   if (!vm.count("help")) return true;
   std::cout << desc;
   return false;
@@ -190,6 +200,10 @@ inline TrainConfig parse_train(const std::vector<std::string>& args, bool* help 
     po::store(po::parse_config_file(ini, desc), vm);
   }
   po::notify(vm);
+  if (options_check_only()) {
+    if (help) *help = true;
+    return c;
+  }
   if (c.variant.empty()) {
     one_of("loss-func", c.loss_func, {"bce", "wasserstein", "hinge"});
     if (c.loss_func == "wasserstein")

@@ -101,6 +101,7 @@ int run_fid(const std::vector<std::string>& args) {
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
   po::notify(vm);
+  if (options_check_only()) return 0;
   if (vm.count("help")) {
     std::cout << desc;
     return 0;

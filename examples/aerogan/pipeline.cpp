@@ -337,6 +337,30 @@ int run_pipeline(const std::vector<std::string>& args) {
                     },
                     run_report, {out / "report.md", out / "report.html"}, every, ini.text});
 
+  // Every stage section is parsed by its subcommand now, so that a misspelt option stops the
+  // run before hours of training rather than after.
+  {
+    std::vector<std::tuple<std::string, std::function<int(const std::vector<std::string>&)>, std::vector<std::string>>> checks{
+        {"classify", run_classify, section_args(ini, {"classify"})},
+        {"cluster", run_cluster, section_args(ini, {"cluster"})},
+        {"generate", run_generate, section_args(ini, {"generate"})},
+        {"fid", run_fid, section_args(ini, {"fid"}, {"features"})},
+        {"evaluate", run_evaluate, section_args(ini, {"evaluate"})}};
+    for (const auto& v : variant_names) checks.emplace_back("train." + v, run_train, section_args(ini, {"train", "train." + v}));
+    struct Reset {
+      ~Reset() { options_check_only() = false; }
+    } reset;
+    options_check_only() = true;
+    for (const auto& [section, run, a] : checks) {
+      try {
+        run(a);
+      } catch (const po::error& e) {
+        throw std::invalid_argument(ini.file.string() + ": [" + (section.rfind("train.", 0) == 0 ? "train] or [" + section : section) +
+                                    "]: " + e.what() + " (aerogan " + section.substr(0, section.find('.')) + " --help lists the options)");
+      }
+    }
+  }
+
   // The filter of --force.
   std::set<std::string> forced;
   for (const auto& f : split_list(force)) forced.insert(f);

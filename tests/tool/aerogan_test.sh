@@ -177,6 +177,9 @@ sed 's/^variants = .*/variants = vanilla, gan9/' tiny.ini > bad.ini
 expect_error "pipeline rejects an unknown variant, naming the file and line" 2 "bad.ini:4: unknown variant 'gan9'" -- "$bin" pipeline --config bad.ini
 printf '[pipeline]\nout = x\n[trian]\nn-epochs = 1\n' > bad2.ini
 expect_error "pipeline rejects an unknown section" 2 "unknown section [trian]" -- "$bin" pipeline --config bad2.ini
+printf '[pipeline]\nout = x\n[evaluate]\nepohcs = 3\n' > bad4.ini
+expect_error "pipeline rejects a misspelt option before it runs anything" 2 "[evaluate]: unrecognised option '--epohcs" -- "$bin" pipeline --config bad4.ini
+check "... and has run nothing" '[ ! -e x ]'
 printf '[pipeline]\nout = x\n[train]\nout = y\n' > bad3.ini
 expect_error "pipeline rejects options it sets itself" 2 "bad3.ini:4: 'out' in [train] is set by the pipeline" -- "$bin" pipeline --config bad3.ini
 
