@@ -351,6 +351,37 @@ inline void draw_ticks(cv::Mat& image, const cv::Rect& plot, const Axis& x_axis,
   }
 }
 
+/// The frame around the axes `plot`, "no data" in it when there is none, the x label (fitted
+/// to `x_label_fit` pixels, centred under the axes, at `x_label_y`), the vertical y label, and
+/// the title (centred on the axes, as matplotlib does, unless it overflows).
+inline void draw_frame_and_labels(cv::Mat& image, const cv::Rect& plot, bool has_data, const std::string& x_label,
+                                  int x_label_fit, int x_label_y, const std::string& y_label,
+                                  const std::string& title, int title_y, const Fonts& fonts, int pad, int frame,
+                                  cv::Scalar black, cv::Scalar text) {
+  const int left = plot.x, top = plot.y, plot_w = plot.width, plot_h = plot.height, width = image.cols;
+  cv::rectangle(image, {left - frame, top - frame}, {left + plot_w - 1 + frame, top + plot_h - 1 + frame}, black,
+                frame);
+  if (!has_data) {
+    const auto size = text_size("no data", fonts.label, fonts);
+    put_text(image, "no data", {left + (plot_w - size.width) / 2, top + (plot_h - size.height) / 2}, fonts.label,
+             fonts, cv::Scalar(120, 120, 120));
+  }
+  const auto centred = [&](int text_width) {
+    return std::clamp(left + (plot_w - text_width) / 2, pad, std::max(pad, width - pad - text_width));
+  };
+  if (!x_label.empty()) {
+    const double scale = fitting_scale(x_label, fonts.label, x_label_fit, fonts);
+    put_text(image, x_label, {centred(text_size(x_label, scale, fonts).width), x_label_y}, scale, fonts, text);
+  }
+  if (!y_label.empty())
+    put_vertical_text(image, y_label, pad, top + plot_h / 2, fitting_scale(y_label, fonts.label, plot_h, fonts),
+                      fonts, text);
+  if (!title.empty()) {
+    const double scale = fitting_scale(title, fonts.title, width - 2 * pad, fonts);
+    put_text(image, title, {centred(text_size(title, scale, fonts).width), title_y}, scale, fonts, black);
+  }
+}
+
 }  // namespace detail
 
 /// Draws the series as lines on one axes and returns the BGR image (options.width ×
@@ -500,39 +531,9 @@ inline cv::Mat plot_lines(const std::vector<Series>& series, const PlotOptions& 
     for (std::size_t s = 0; s < series.size(); ++s)
       draw_line(plot, series[s].x, ys[s], detail::series_colour(s), raw_thickness);
   }
-  const int frame = std::max(1, px(1));
-  cv::rectangle(image, {left - frame, top - frame},
-                {left + plot_w - 1 + frame, top + plot_h - 1 + frame}, black, frame);
-
-  if (!has_data) {
-    const auto size = detail::text_size("no data", fonts.label, fonts);
-    detail::put_text(image, "no data",
-                     {left + (plot_w - size.width) / 2, top + (plot_h - size.height) / 2},
-                     fonts.label, fonts, cv::Scalar(120, 120, 120));
-  }
-
-  // Axis labels and title.
-  if (!options.x_label.empty()) {
-    const double scale =
-        detail::fitting_scale(options.x_label, fonts.label, width - 2 * pad, fonts);
-    const auto size = detail::text_size(options.x_label, scale, fonts);
-    const int x =
-        std::clamp(left + (plot_w - size.width) / 2, pad, std::max(pad, width - pad - size.width));
-    detail::put_text(image, options.x_label,
-                     {x, top + plot_h + tick_length + pad / 2 + tick_text_h + pad + px(2)}, scale,
-                     fonts, text_colour);
-  }
-  if (!options.y_label.empty())
-    detail::put_vertical_text(image, options.y_label, pad, top + plot_h / 2,
-                              detail::fitting_scale(options.y_label, fonts.label, plot_h, fonts),
-                              fonts, text_colour);
-  if (!options.title.empty()) {
-    const double scale = detail::fitting_scale(options.title, fonts.title, width - 2 * pad, fonts);
-    const auto size = detail::text_size(options.title, scale, fonts);
-    int x = left + (plot_w - size.width) / 2;  // centred on the axes, as matplotlib does,
-    x = std::clamp(x, pad, std::max(pad, width - pad - size.width));  // unless it overflows
-    detail::put_text(image, options.title, {x, pad + px(2)}, scale, fonts, black);
-  }
+  detail::draw_frame_and_labels(image, plot_rect, has_data, options.x_label, width - 2 * pad,
+                                top + plot_h + tick_length + pad / 2 + tick_text_h + pad + px(2), options.y_label,
+                                options.title, pad + px(2), fonts, pad, std::max(1, px(1)), black, text_colour);
 
   // Legend: in the corner of the axes with the least data under it.
   std::vector<std::size_t> named;

@@ -241,36 +241,9 @@ inline cv::Mat scatter_plot(const std::vector<std::array<double, 2>>& points,
                         detail::cluster_colour(cluster.empty() ? 0 : cluster[i]));
   }
   cv::addWeighted(layer, options.opacity, plot, 1 - options.opacity, 0, plot);
-  const int frame = std::max(1, px(1));
-  cv::rectangle(image, {left - frame, top - frame},
-                {left + plot_w - 1 + frame, top + plot_h - 1 + frame}, black, frame);
-  if (!has_data) {
-    const auto size = detail::text_size("no data", fonts.label, fonts);
-    detail::put_text(image, "no data",
-                     {left + (plot_w - size.width) / 2, top + (plot_h - size.height) / 2},
-                     fonts.label, fonts, cv::Scalar(120, 120, 120));
-  }
-
-  // Axis labels and title.
-  if (!options.x_label.empty()) {
-    const double scale = detail::fitting_scale(options.x_label, fonts.label, plot_w, fonts);
-    const auto size = detail::text_size(options.x_label, scale, fonts);
-    detail::put_text(image, options.x_label,
-                     {std::max(pad, left + (plot_w - size.width) / 2),
-                      top + plot_h + tick_length + pad / 2 + tick_text_h + pad + px(2)},
-                     scale, fonts, text_colour);
-  }
-  if (!options.y_label.empty())
-    detail::put_vertical_text(image, options.y_label, pad, top + plot_h / 2,
-                              detail::fitting_scale(options.y_label, fonts.label, plot_h, fonts),
-                              fonts, text_colour);
-  if (!options.title.empty()) {
-    const double scale = detail::fitting_scale(options.title, fonts.title, width - 2 * pad, fonts);
-    const auto size = detail::text_size(options.title, scale, fonts);
-    const int x = std::clamp(left + (plot_w - size.width) / 2, pad,
-                             std::max(pad, width - pad - size.width));
-    detail::put_text(image, options.title, {x, pad + px(2)}, scale, fonts, black);
-  }
+  detail::draw_frame_and_labels(image, cv::Rect(left, top, plot_w, plot_h), has_data, options.x_label, plot_w,
+                                top + plot_h + tick_length + pad / 2 + tick_text_h + pad + px(2), options.y_label,
+                                options.title, pad + px(2), fonts, pad, std::max(1, px(1)), black, text_colour);
 
   // Legend, right of the axes: clusters, then classes.
   {
