@@ -11,6 +11,8 @@
 #include <cstddef>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #if defined(__GNUC__) && defined(__x86_64__)
@@ -131,6 +133,29 @@ inline void gram_block(const RowBlockF& a, Eigen::Index a0, Eigen::Index ma, con
   }
 #endif
   out.noalias() = a.middleRows(a0, ma) * b.middleRows(b0, mb).transpose();
+}
+
+/// The (row block, column block) pairs of the lower triangle of an n × n matrix cut in blocks
+/// of `block`: (0,0), (1,0), (1,1), (2,0), ... Each pair is one task of a parallel loop over a
+/// symmetric (Gram or distance) matrix.
+inline std::vector<std::pair<Eigen::Index, Eigen::Index>> lower_block_pairs(Eigen::Index n, Eigen::Index block) {
+  const Eigen::Index nb = (n + block - 1) / block;
+  std::vector<std::pair<Eigen::Index, Eigen::Index>> pairs;
+  for (Eigen::Index bi = 0; bi < nb; ++bi)
+    for (Eigen::Index bj = 0; bj <= bi; ++bj) pairs.emplace_back(bi, bj);
+  return pairs;
+}
+
+/// out = rows [i0, i0+mi) of y times rows [j0, j0+mj) of y transposed, in y's scalar type:
+/// `gram_block`'s kernel for float, Eigen's product for double.
+template <class Scalar>
+void gram_rows(const Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>& y, Eigen::Index i0,
+               Eigen::Index mi, Eigen::Index j0, Eigen::Index mj,
+               Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>& out) {
+  if constexpr (std::is_same_v<Scalar, float>)
+    gram_block(y, i0, mi, y, j0, mj, out);
+  else
+    out.noalias() = y.middleRows(i0, mi) * y.middleRows(j0, mj).transpose();
 }
 
 }  // namespace detail

@@ -153,10 +153,7 @@ LinkageMatrix nn_chain(const Features& x, Linkage method, Metric metric) {
   // Pairwise distances a pair of blocks at a time (GEMM, lower triangle, mirrored):
   // Ward keeps squared distances.
   const Eigen::Index block = 256;
-  const Eigen::Index nb = (n + block - 1) / block;
-  std::vector<std::pair<Eigen::Index, Eigen::Index>> tasks;
-  for (Eigen::Index bi = 0; bi < nb; ++bi)
-    for (Eigen::Index bj = 0; bj <= bi; ++bj) tasks.emplace_back(bi, bj);
+  const auto tasks = detail::lower_block_pairs(n, block);
 #ifdef _OPENMP  // without OpenMP: one thread, same results
 #pragma omp parallel if (n > 1024)
 #endif
@@ -168,10 +165,7 @@ LinkageMatrix nn_chain(const Features& x, Linkage method, Metric metric) {
     for (std::size_t t = 0; t < tasks.size(); ++t) {
       const Eigen::Index i0 = tasks[t].first * block, j0 = tasks[t].second * block;
       const Eigen::Index mi = std::min(block, n - i0), mj = std::min(block, n - j0);
-      if constexpr (std::is_same_v<Scalar, float>)
-        detail::gram_block(y, i0, mi, y, j0, mj, g);
-      else
-        g.noalias() = y.middleRows(i0, mi) * y.middleRows(j0, mj).transpose();
+      detail::gram_rows(y, i0, mi, j0, mj, g);
       for (Eigen::Index a = 0; a < mi; ++a)
         for (Eigen::Index b = 0; b < mj; ++b) {
           Scalar v;

@@ -98,10 +98,8 @@ std::vector<double> silhouette_samples(const Features& x, const Labels& labels,
   }
   for (int c = 0; c < nl; ++c) start[c + 1] += start[c];
 
-  const Eigen::Index nb = (n + block - 1) / block;
-  std::vector<std::pair<Eigen::Index, Eigen::Index>> tasks;
-  for (Eigen::Index bi = 0; bi < nb; ++bi)
-    for (Eigen::Index bj = bi; bj < nb; ++bj) tasks.emplace_back(bi, bj);
+  // Blocks of the upper triangle: rows i0 <= columns j0 (the lower pairs, transposed).
+  const auto tasks = detail::lower_block_pairs(n, block);
   // sums(i, c): sum of distances of sorted sample i to the members of cluster c.
   Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> sums =
       Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>::Zero(n, nl);
@@ -117,12 +115,9 @@ std::vector<double> silhouette_samples(const Features& x, const Labels& labels,
 #pragma omp for schedule(dynamic, 1)
 #endif
     for (std::size_t t = 0; t < tasks.size(); ++t) {
-      const Eigen::Index i0 = tasks[t].first * block, j0 = tasks[t].second * block;
+      const Eigen::Index i0 = tasks[t].second * block, j0 = tasks[t].first * block;
       const Eigen::Index mi = std::min(block, n - i0), mj = std::min(block, n - j0);
-      if constexpr (std::is_same_v<Scalar, float>)
-        detail::gram_block(y, i0, mi, y, j0, mj, dist);
-      else
-        dist.noalias() = y.middleRows(i0, mi) * y.middleRows(j0, mj).transpose();
+      detail::gram_rows(y, i0, mi, j0, mj, dist);
       // Distances row by row (contiguous, vectorised), then sums per cluster slice.
       const auto nj = nrm.segment(j0, mj).transpose().array();
       for (Eigen::Index a = 0; a < mi; ++a) {

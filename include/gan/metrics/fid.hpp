@@ -15,6 +15,8 @@
 ///                                                                       fake_features);
 /// ```
 
+#include <gan/cluster/features.hpp>
+
 #include <Eigen/Core>
 #include <Eigen/Eigenvalues>
 
@@ -89,10 +91,7 @@ void check_metric_features(
 inline void gram_lower(const Eigen::MatrixXd& x, Eigen::MatrixXd& out, Eigen::Index block = 256) {
   const Eigen::Index d = x.cols();
   out.resize(d, d);
-  const Eigen::Index nb = (d + block - 1) / block;
-  std::vector<std::pair<Eigen::Index, Eigen::Index>> tasks;
-  for (Eigen::Index bi = 0; bi < nb; ++bi)
-    for (Eigen::Index bj = 0; bj <= bi; ++bj) tasks.emplace_back(bi, bj);
+  const auto tasks = cluster::detail::lower_block_pairs(d, block);
   const auto count = static_cast<std::int64_t>(tasks.size());
 #ifdef _OPENMP  // without OpenMP: one thread, same results
 #pragma omp parallel for schedule(dynamic, 1) if (count > 1)
