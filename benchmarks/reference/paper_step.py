@@ -94,6 +94,8 @@ def main():
         crit_loss.backward(retain_graph=True)
         crit_opt.step()
         gen_opt.zero_grad()
+        # train.py:221-223: fresh noise, G run again
+        fake = gen(torch.cat([torch.randn(batch, z_dim), one_hot], 1))
         fake_pred = crit(torch.cat([fake, planes], 1))
         gen_loss = criterion(fake_pred, torch.ones_like(fake_pred))
         gen_loss.backward()

@@ -6,6 +6,7 @@
 
 namespace aerogan {
 int run_synth(const std::vector<std::string>& args);
+int run_split(const std::vector<std::string>& args);
 int run_train(const std::vector<std::string>& args);
 int run_generate(const std::vector<std::string>& args);
 int run_classify(const std::vector<std::string>& args);

@@ -10,11 +10,14 @@
 
 #include <boost/program_options.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace aerogan {
@@ -33,7 +36,7 @@ inline void one_of(const std::string& what, const std::string& v, const std::vec
 
 /// The variants the tool trains.
 inline const std::vector<std::string>& variants() {
-  static const std::vector<std::string> v{"vanilla", "wgan", "wgan-clip", "wgan-gp", "sagan", "sagan-hinge"};
+  static const std::vector<std::string> v{"vanilla", "wgan", "wgan-clip", "wgan-gp", "sagan", "sagan-s", "sagan-hinge"};
   return v;
 }
 
@@ -57,6 +60,9 @@ struct TrainConfig {
   bool clip = false;
   double clip_value = 0.01;
   bool attention = false;
+  // The paper's own spellings of the three switches: Python `type=bool`, so any non-empty
+  // value (False included) is true.
+  std::string penalty_bool, clip_bool, attention_bool;
   // Beyond the paper.
   std::string variant;  // empty: from loss_func / penalty / clip / attention
   std::string data_dir;
@@ -66,7 +72,9 @@ struct TrainConfig {
   std::string optimizer = "adam";
   int64_t d_output_dim = 1;
   double ema = 0;
-  std::string attention_at;  // "2" or "2,3"; empty: the variant's default
+  std::string attention_at;  // "2" or "2,3" (both networks); empty: the variant's default
+  std::string g_attention_at, d_attention_at;  // per network; "none" for no attention
+  bool reuse_fakes = false;
   std::string arch = "auto";  // auto | family | paper96
   int64_t g_width = 64, d_width = 64;
   bool augment = false;
@@ -114,7 +122,7 @@ inline po::options_description train_options(TrainConfig& c) {
   paper.add_options()
       ("n-epochs", po::value(&c.n_epochs)->default_value(c.n_epochs), "training epochs")
       ("batch-size", po::value(&c.batch_size)->default_value(c.batch_size), "batch size")
-      ("loss-func", po::value(&c.loss_func)->default_value(c.loss_func), "bce | wasserstein | hinge (picks the variant when --variant is not given)")
+      ("loss-func", po::value(&c.loss_func)->default_value(c.loss_func), "bce | wasserstein (the paper's name: wloss) | hinge (picks the variant when --variant is not given)")
       ("lr", po::value(&c.lr)->default_value(c.lr), "learning rate of both networks")
       ("b1", po::value(&c.b1)->default_value(c.b1), "Adam beta1")
       ("b2", po::value(&c.b2)->default_value(c.b2), "Adam beta2")
@@ -131,10 +139,13 @@ inline po::options_description train_options(TrainConfig& c) {
       ("penalty", po::value(&c.penalty)->default_value(c.penalty)->implicit_value(true), "use a gradient penalty (with --loss-func wasserstein)")
       ("clip", po::value(&c.clip)->default_value(c.clip)->implicit_value(true), "clip the critic's weights (with --loss-func wasserstein)")
       ("clip-value", po::value(&c.clip_value)->default_value(c.clip_value), "weight clipping bound c")
-      ("attention", po::value(&c.attention)->default_value(c.attention)->implicit_value(true), "self-attention after block 2 (with --loss-func bce: the paper's SAGAN)");
+      ("attention", po::value(&c.attention)->default_value(c.attention)->implicit_value(true), "self-attention in G after block 2 (with --loss-func bce: the paper's SAGAN, model R)")
+      ("penalty-bool", po::value(&c.penalty_bool), "the paper's --penalty_bool: any non-empty value turns the penalty on, 'False' included, as Python's type=bool does in train.py (ours: --penalty false turns it off)")
+      ("clip-bool", po::value(&c.clip_bool), "the paper's --clip_bool: any non-empty value is true, 'False' included, as in train.py (ours: --clip false turns it off)")
+      ("attention-bool", po::value(&c.attention_bool), "the paper's --attention_bool: any non-empty value is true, 'False' included (train.py parses it but its models.py has the attention commented out; ours: --attention false turns it off)");
   po::options_description more("Beyond the paper");
   more.add_options()
-      ("variant", po::value(&c.variant), "vanilla | wgan | wgan-clip | wgan-gp | sagan (attention, BCE: the paper's) | sagan-hinge (attention, spectral norm, hinge)")
+      ("variant", po::value(&c.variant), "vanilla | wgan | wgan-clip | wgan-gp | sagan (the paper's model R: BCE, one attention block, in G after block 2) | sagan-s (model S: a second block, in D after block 2) | sagan-hinge (attention in both, spectral norm, hinge: Zhang et al.)")
       ("data-dir", po::value(&c.data_dir), "folder the CSV's file names are relative to (default: the CSV's folder)")
       ("labels", po::value(&c.csv_file), "same as --csv-file")
       ("out", po::value(&c.out)->default_value(c.out), "output root")
@@ -144,13 +155,16 @@ inline po::options_description train_options(TrainConfig& c) {
       ("d-output-dim", po::value(&c.d_output_dim)->default_value(c.d_output_dim), "width of D's output (the paper's model E: 8)")
       ("ema", po::value(&c.ema)->default_value(c.ema), "EMA decay of G's weights (0: off; e.g. 0.999)")
       ("attention-at", po::value(&c.attention_at), "blocks followed by self-attention, e.g. 2 or 2,3 (both networks)")
+      ("g-attention-at", po::value(&c.g_attention_at), "the generator's attention blocks, e.g. 2 (none: no attention); overrides --attention-at")
+      ("d-attention-at", po::value(&c.d_attention_at), "the discriminator's attention blocks, e.g. 2 (none: no attention); overrides --attention-at")
+      ("reuse-fakes", po::value(&c.reuse_fakes)->default_value(c.reuse_fakes)->implicit_value(true), "the generator step reuses the last critic step's fakes (DCGAN's example; faster) instead of drawing fresh noise and running G again as the paper's train.py:221-223")
       ("arch", po::value(&c.arch)->default_value(c.arch), "auto | family | paper96 (auto: the paper's networks at 96, the family otherwise)")
       ("g-width", po::value(&c.g_width)->default_value(c.g_width), "generator base width (family)")
       ("d-width", po::value(&c.d_width)->default_value(c.d_width), "discriminator base width (family)")
       ("augment", po::value(&c.augment)->default_value(c.augment)->implicit_value(true), "random flips and 90-degree rotations")
       ("on-bad-image", po::value(&c.on_bad_image)->default_value(c.on_bad_image), "error | skip: what to do with a missing or corrupt image or a bad CSV row")
       ("cache", po::value(&c.cache)->default_value(c.cache), "cache the decoded dataset next to the output")
-      ("init", po::value(&c.init)->default_value(c.init), "paper (N(0, 0.02) for conv and BN weights, as its code) | dcgan (BN weights N(1, 0.02)) | pytorch")
+      ("init", po::value(&c.init)->default_value(c.init), "paper (train.py's weights_init: conv weights N(0, 0.02), BatchNorm weights N(1, 0.02) and biases 0; attention convs keep PyTorch's defaults) | dcgan (the same draws, DCGAN's name) | pytorch (libtorch's defaults)")
       ("grid-columns", po::value(&c.grid_columns)->default_value(c.grid_columns), "samples per class in the grids")
       ("resume", po::bool_switch(&c.resume), "continue from OUT/MODEL_NAME/checkpoints/latest")
       ("config", po::value(&c.config), "INI file with these options (key = value); command-line flags override it");
@@ -204,8 +218,22 @@ inline TrainConfig parse_train(const std::vector<std::string>& args, bool* help 
     if (help) *help = true;
     return c;
   }
+  // The paper's spellings: Python's bool("False") is True.
+  for (auto [flag, value, target] : {std::tuple{"penalty_bool", &c.penalty_bool, &c.penalty},
+                                     std::tuple{"clip_bool", &c.clip_bool, &c.clip},
+                                     std::tuple{"attention_bool", &c.attention_bool, &c.attention}}) {
+    if (!vm.count(std::string(flag).replace(std::string(flag).find('_'), 1, "-"))) continue;
+    *target = !value->empty();
+    std::string low = *value;
+    std::transform(low.begin(), low.end(), low.begin(), [](unsigned char ch) { return char(std::tolower(ch)); });
+    if (low == "false" || low == "0" || low == "no")
+      std::cerr << "aerogan train: note: --" << flag << " " << *value << " is true, as in the paper's train.py "
+                << "(Python's type=bool); use --" << std::string(flag).substr(0, std::string(flag).find('_'))
+                << " false to turn it off\n";
+  }
+  if (c.loss_func == "wloss") c.loss_func = "wasserstein";
   if (c.variant.empty()) {
-    one_of("loss-func", c.loss_func, {"bce", "wasserstein", "hinge"});
+    one_of("loss-func", c.loss_func, {"bce", "wasserstein", "wloss", "hinge"});
     if (c.loss_func == "wasserstein")
       c.variant = c.penalty ? "wgan-gp" : c.clip ? "wgan-clip" : "wgan";
     else if (c.loss_func == "hinge")
@@ -267,6 +295,9 @@ inline std::string to_ini(const TrainConfig& c) {
     << "\nout = " << c.out << "\ndevice = " << c.device << "\nseed = " << c.seed
     << "\noptimizer = " << c.optimizer << "\nd-output-dim = " << c.d_output_dim << "\nema = " << c.ema
     << "\n" << (c.attention_at.empty() ? "# " : "") << "attention-at = " << c.attention_at
+    << "\n" << (c.g_attention_at.empty() ? "# " : "") << "g-attention-at = " << c.g_attention_at
+    << "\n" << (c.d_attention_at.empty() ? "# " : "") << "d-attention-at = " << c.d_attention_at
+    << "\nreuse-fakes = " << c.reuse_fakes
     << "\narch = " << c.arch << "\ng-width = " << c.g_width << "\nd-width = " << c.d_width
     << "\naugment = " << c.augment << "\non-bad-image = " << c.on_bad_image << "\ncache = " << c.cache
     << "\ngrid-columns = " << c.grid_columns << "\ninit = " << c.init << "\n";
@@ -284,12 +315,17 @@ inline gan::NetworkSpec network_spec(const TrainConfig& c) {
                .g_width(c.g_width)
                .d_width(c.d_width)
                .d_output_dim(c.d_output_dim);
-  std::vector<int64_t> at;
-  if (!c.attention_at.empty())
-    at = parse_list(c.attention_at, "attention-at");
-  else if (c.attention && c.variant != "sagan" && c.variant != "sagan-hinge")
-    at = {2};
-  if (!at.empty() || !c.attention_at.empty()) s.g_attention_at(at).d_attention_at(at);
+  // Attention: per network, then both, then --attention (model R's block), else the variant's.
+  auto blocks = [](const std::string& v, const char* what) {
+    return v == "none" ? std::vector<int64_t>{} : parse_list(v, what);
+  };
+  std::optional<std::vector<int64_t>> g_at, d_at;
+  if (!c.attention_at.empty()) g_at = d_at = blocks(c.attention_at, "attention-at");
+  else if (c.attention && c.variant.rfind("sagan", 0) != 0) g_at = std::vector<int64_t>{2};
+  if (!c.g_attention_at.empty()) g_at = blocks(c.g_attention_at, "g-attention-at");
+  if (!c.d_attention_at.empty()) d_at = blocks(c.d_attention_at, "d-attention-at");
+  if (g_at) s.g_attention_at(*g_at);
+  if (d_at) s.d_attention_at(*d_at);
   return s;
 }
 
@@ -306,6 +342,7 @@ inline gan::TrainerOptions trainer_options(const TrainConfig& c) {
       .d_optimizer(opt)
       .ema_decay(c.ema)
       .seed(c.seed)
+      .reuse_fakes(c.reuse_fakes)
       .init(c.init == "dcgan" ? gan::WeightInit::dcgan
                               : c.init == "pytorch" ? gan::WeightInit::pytorch : gan::WeightInit::paper)
       .device(c.device == "cuda" ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU));
@@ -323,6 +360,7 @@ auto with_trainer(const TrainConfig& c, Fn&& fn) {
   if (c.variant == "wgan-gp")
     return fn(ConditionalWganGp(spec, opts, {}, {}, gan::regularizer::GradientPenalty(c.gp_weight)));
   if (c.variant == "sagan") return fn(ConditionalSaganBce(spec, opts));
+  if (c.variant == "sagan-s") return fn(ConditionalSaganBceS(spec, opts));
   if (c.variant == "sagan-hinge") return fn(ConditionalSagan(spec, opts));
   return fn(ConditionalGan(spec, opts));
 }

@@ -8,7 +8,7 @@
 #include "config.hpp"
 
 #include <gan/data/oversample.hpp>
-#include <gan/data/split.hpp>
+#include <gan/data/split_file.hpp>
 
 #include <chrono>
 #include <iomanip>
@@ -42,7 +42,9 @@ int run_evaluate(const std::vector<std::string>& args) {
   int64_t seeds = 3, positive = 1;
   uint64_t seed0 = 0;
   double share = 0.35;
-  std::string select = "best-val";
+  std::string select = "best-val", split_file;
+  bool resplit = false;
+  uint64_t split_seed = 0;
   ClassifierConfig c;
   c.epochs = 10;
   po::options_description desc(
@@ -56,9 +58,12 @@ int run_evaluate(const std::vector<std::string>& args) {
       ("synthetic", po::value(&synthetic)->composing(), "NAME=CSV: generated images of a GAN (every one counted as a positive); repeat for several GANs")
       ("arms", po::value(&arms_s)->default_value(arms_s), "what to compare: baseline, duplicate, augment, class-weight, gan (one arm per --synthetic)")
       ("target-share", po::value(&share)->default_value(share), "positive share of the training part after oversampling (the paper: 0.35)")
-      ("seeds", po::value(&seeds)->default_value(seeds), "repetitions of every arm (split, weights and data order change)")
+      ("seeds", po::value(&seeds)->default_value(seeds), "repetitions of every arm: the classifier's initial weights and data order change, the split stays (see --resplit)")
       ("seed", po::value(&seed0)->default_value(seed0), "first seed")
-      ("split", po::value(&split)->default_value(split), "stratified train,val,test fractions of the source")
+      ("split", po::value(&split)->default_value(split), "stratified train,val,test fractions of the source (without --split-file)")
+      ("split-file", po::value(&split_file), "split.csv (filename,label,part; aerogan split): the one split of the source, as the pipeline makes it before any GAN sees the data")
+      ("split-seed", po::value(&split_seed)->default_value(split_seed), "seed of the one split (without --split-file)")
+      ("resplit", po::bool_switch(&resplit), "a new stratified split for every seed (the old behaviour; a GAN trained on the whole source then sees test tiles). The paper made one 70/20/10 split and repeated the training 3 times")
       ("positive-class", po::value(&positive)->default_value(positive), "the rare class")
       ("select", po::value(&select)->default_value(select), "best-val (keep the epoch with the best balanced accuracy on the validation split) | last")
       ("out", po::value(&out)->default_value(out), "output folder");
@@ -71,6 +76,7 @@ int run_evaluate(const std::vector<std::string>& args) {
   if (seeds < 1) throw std::invalid_argument("--seeds must be >= 1, got " + std::to_string(seeds));
   if (!(share > 0 && share < 1)) throw std::invalid_argument("--target-share must be in (0, 1), got " + std::to_string(share));
   const auto fractions = parse_split(split);
+  if (resplit && !split_file.empty()) throw std::invalid_argument("--resplit and --split-file exclude each other: a split file is the one split");
 
   std::vector<Arm> arms;
   std::map<std::string, std::string> gans;  // name -> CSV, in the order given
@@ -119,11 +125,32 @@ int run_evaluate(const std::vector<std::string>& args) {
             << std::count(y.begin(), y.end(), positive) << " positive; target: "
             << (target.images.defined() ? std::to_string(target.images.size(0)) + " images" : "none") << "\n";
 
+  // The one split: from the file, or made once; --resplit makes one per seed.
+  std::vector<std::vector<int64_t>> fixed_parts;
+  if (!split_file.empty()) {
+    std::map<std::string, size_t> part_of;
+    for (const auto& row : gan::data::read_split_csv(split_file)) {
+      const auto at = std::find(gan::data::split_parts().begin(), gan::data::split_parts().end(), row.part);
+      part_of[row.filename] = size_t(at - gan::data::split_parts().begin());
+    }
+    fixed_parts.resize(3);
+    for (size_t i = 0; i < source.filenames.size(); ++i) {
+      const auto it = part_of.find(source.filenames[i]);
+      if (it == part_of.end())
+        throw std::invalid_argument(split_file + " has no row for '" + source.filenames[i] + "' of " + labels);
+      fixed_parts[it->second].push_back(int64_t(i));
+    }
+    std::cout << "split from " << split_file << ": " << fixed_parts[0].size() << " / " << fixed_parts[1].size() << " / "
+              << fixed_parts[2].size() << "\n";
+  } else if (!resplit) {
+    fixed_parts = gan::data::stratified_split(y, fractions, split_seed);
+  }
+
   std::vector<Row> rows;
   const auto t0 = std::chrono::steady_clock::now();
   for (int64_t r = 0; r < seeds; ++r) {
     const uint64_t seed = seed0 + uint64_t(r);
-    const auto parts = gan::data::stratified_split(y, fractions, seed);
+    const auto parts = resplit ? gan::data::stratified_split(y, fractions, seed) : fixed_parts;
     auto [train_x, train_y] = subset(source, parts[0]);
     std::vector<std::tuple<std::string, at::Tensor, at::Tensor>> sets;
     for (auto [set, part] : {std::pair{"val", 1}, std::pair{"source-test", 2}}) {

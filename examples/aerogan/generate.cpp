@@ -5,12 +5,17 @@
 
 #include <gan/io/image_file.hpp>
 
+#include <gan/data/oversample.hpp>
+
+#include <cmath>
 #include <iomanip>
+#include <numeric>
 
 namespace aerogan {
 
 int run_generate(const std::vector<std::string>& args) {
-  std::string model_dir, checkpoint, out, classes;
+  std::string model_dir, checkpoint, out, classes, shares;
+  bool batch_stats = false;
   int64_t n = 100, batch = 64;
   double truncation = 0;
   std::string device = "cpu";
@@ -21,6 +26,8 @@ int run_generate(const std::vector<std::string>& args) {
       ("out", po::value(&out), "output folder (default: MODEL/generated)")
       ("n", po::value(&n)->default_value(n), "number of images, spread evenly over the classes")
       ("classes", po::value(&classes), "classes or clusters to draw from, e.g. 0,2,3 (default: all)")
+      ("shares", po::value(&shares), "how many of the images each of --classes gets, as weights, e.g. 0.5,0.3,0.2 (the real positives' cluster shares; default: equal)")
+      ("batch-stats", po::value(&batch_stats)->default_value(batch_stats)->implicit_value(true), "normalise with each batch's statistics (G in train mode), as the paper's code samples: it never calls eval(); default: the running statistics")
       ("truncation", po::value(&truncation)->default_value(truncation), "truncation psi: |z| is redrawn above it (0: none)")
       ("batch", po::value(&batch)->default_value(batch), "images per forward pass")
       ("device", po::value(&device)->default_value(device), "cpu | cuda");
@@ -50,16 +57,36 @@ int run_generate(const std::vector<std::string>& args) {
     if (k < 0 || k >= c.n_classes)
       throw std::invalid_argument("--classes: " + std::to_string(k) + " is out of range [0, " +
                                   std::to_string(c.n_classes) + ")");
+  std::vector<double> weights(chosen.size(), 1.0);
+  if (!shares.empty()) {
+    weights.clear();
+    std::stringstream in(shares);
+    for (std::string w; std::getline(in, w, ',');) {
+      size_t used = 0;
+      double v = -1;
+      try {
+        v = std::stod(w, &used);
+      } catch (const std::exception&) {
+      }
+      if (used != w.size() || !(v >= 0) || !std::isfinite(v))
+        throw std::invalid_argument("--shares: '" + w + "' is not a number >= 0");
+      weights.push_back(v);
+    }
+    if (weights.size() != chosen.size())
+      throw std::invalid_argument("--shares has " + std::to_string(weights.size()) + " weights for " +
+                                  std::to_string(chosen.size()) + " classes");
+    if (std::accumulate(weights.begin(), weights.end(), 0.0) <= 0)
+      throw std::invalid_argument("--shares: the weights sum to 0");
+  }
   const fs::path target = out.empty() ? dir / "generated" : fs::path(out);
   return with_trainer(c, [&](auto trainer) {
     trainer.load(checkpoint);
-    std::vector<int64_t> labels;
-    for (int64_t i = 0; i < n; ++i) labels.push_back(chosen[size_t(i) % chosen.size()]);
+    const std::vector<int64_t> labels = gan::data::interleaved_labels(chosen, weights, n);
     std::string csv = "filename,label\n";
     for (int64_t from = 0; from < n; from += batch) {
       const int64_t to = std::min(n, from + batch);
       auto y = at::tensor(std::vector<int64_t>(labels.begin() + from, labels.begin() + to), at::kLong);
-      auto images = trainer.sample(y, gan::SampleOptions().truncation(truncation)).cpu();
+      auto images = trainer.sample(y, gan::SampleOptions().truncation(truncation).batch_stats(batch_stats)).cpu();
       for (int64_t i = from; i < to; ++i) {
         std::ostringstream name;
         name << "gen_" << std::setw(6) << std::setfill('0') << i << "_c" << labels[size_t(i)] << ".png";

@@ -1,5 +1,6 @@
 // aerogan: the command-line tool of the method. Subcommands:
 //   synth     make the built-in aerial rooftop dataset (images/*.png + labels.csv)
+//   split     split a labelled set once, stratified: split.csv and a CSV per part
 //   train     train a conditional GAN on a folder and a CSV
 //   generate  write images from a trained model
 //   classify  train a VGG classifier and export its features
@@ -11,6 +12,7 @@
 #include "config.hpp"
 
 #include <gan/data/error.hpp>
+#include <gan/data/split_file.hpp>
 #include <gan/data/synth.hpp>
 
 #include <c10/util/Exception.h>
@@ -40,12 +42,40 @@ int run_synth(const std::vector<std::string>& args) {
   return 0;
 }
 
+int run_split(const std::vector<std::string>& args) {
+  std::string labels, out = "split", split = "0.7,0.2,0.1";
+  uint64_t seed = 0;
+  po::options_description desc(
+      "aerogan split: split a labelled set once, stratified by label (the paper: 70/20/10 with the\n"
+      "same positive share in each part). Writes OUT/split.csv (filename,label,part) and OUT/train.csv,\n"
+      "OUT/val.csv, OUT/test.csv (filename,label)");
+  desc.add_options()("help,h", "this help")
+      ("labels", po::value(&labels), "CSV of filename,label")
+      ("out", po::value(&out)->default_value(out), "output folder")
+      ("split", po::value(&split)->default_value(split), "train,val,test fractions")
+      ("seed", po::value(&seed)->default_value(seed), "seed of the split");
+  po::variables_map vm;
+  if (!parse_or_help(args, desc, vm)) return 0;
+  if (labels.empty()) throw std::invalid_argument("give --labels FILE.csv");
+  const auto rows = gan::data::make_split(gan::data::read_labels_csv(labels), parse_split(split), seed);
+  gan::data::write_split_csv(fs::path(out) / "split.csv", rows);
+  for (const auto& part : gan::data::split_parts()) gan::data::write_part_csv(fs::path(out) / (part + ".csv"), rows, part);
+  std::map<std::string, std::pair<int64_t, int64_t>> count;  // part -> (rows, positives)
+  for (const auto& r : rows) count[r.part].first++, count[r.part].second += r.label == 1;
+  std::cout << "split " << rows.size() << " rows of " << labels << ":";
+  for (const auto& part : gan::data::split_parts())
+    std::cout << " " << part << " " << count[part].first << " (" << count[part].second << " of label 1)";
+  std::cout << "\nwrote " << (fs::path(out) / "split.csv").string() << " and train.csv, val.csv, test.csv\n";
+  return 0;
+}
+
 }  // namespace aerogan
 
 int main(int argc, char** argv) {
   const std::string usage =
       "usage: aerogan <command> [options]   (aerogan <command> --help for its options)\n"
       "  synth     make the built-in aerial rooftop dataset\n"
+      "  split     split a labelled set once (stratified train/val/test): split.csv\n"
       "  train     train a conditional GAN (vanilla, WGAN, WGAN-GP, SAGAN, ...) on images + CSV\n"
       "  generate  write images of chosen classes from a trained model\n"
       "  classify  train a VGG classifier (val/test metrics) and export its features\n"
@@ -62,6 +92,7 @@ int main(int argc, char** argv) {
   const auto args = aerogan::normalise_args(argc, argv, 2);
   try {
     if (cmd == "synth") return aerogan::run_synth(args);
+    if (cmd == "split") return aerogan::run_split(args);
     if (cmd == "train") return aerogan::run_train(args);
     if (cmd == "generate") return aerogan::run_generate(args);
     if (cmd == "classify") return aerogan::run_classify(args);

@@ -155,7 +155,7 @@ int run_pipeline(const std::vector<std::string>& args) {
 
   // Sections and the keys of the pipeline's own sections.
   const std::map<std::string, std::set<std::string>> own{
-      {"pipeline", {"out", "seed", "device", "variants", "conditioning"}},
+      {"pipeline", {"out", "seed", "device", "variants", "conditioning", "split"}},
       {"data", {"labels", "data-dir", "target-labels", "target-data-dir", "count", "size", "positive-ratio",
                 "target-count", "target-positive-ratio", "seed"}}};
   std::set<std::string> known{"pipeline", "data", "classify", "cluster", "train", "generate", "fid", "evaluate"};
@@ -182,9 +182,11 @@ int run_pipeline(const std::vector<std::string>& args) {
       {"classify", {"labels", "data-dir", "out", "model-name", "seed", "device"}},
       {"cluster", {"features", "out", "data-dir", "seed"}},
       {"train", {"labels", "csv-file", "data-dir", "out", "model-name", "variant", "seed", "device", "resume", "config"}},
-      {"generate", {"model", "out", "n", "classes", "device"}},
-      {"fid", {"real", "fake", "classifier", "out", "cache-dir", "device", "real-class", "fake-class"}},
-      {"evaluate", {"labels", "data-dir", "target-labels", "target-data-dir", "synthetic", "out", "seed", "device"}}};
+      {"fid", {"real", "fake", "classifier", "out", "cache-dir", "device", "real-class", "fake-class", "real-data-dir",
+               "fake-data-dir", "real-size", "real-clusters"}},
+      {"generate", {"model", "out", "n", "classes", "shares", "device"}},
+      {"evaluate", {"labels", "data-dir", "target-labels", "target-data-dir", "synthetic", "out", "seed", "device",
+                    "split", "split-file", "split-seed", "resplit"}}};
   for (const auto& [name, entries] : ini.sections) {
     const auto base = name.rfind("train.", 0) == 0 ? std::string("train") : name;
     if (auto it = reserved.find(base); it != reserved.end())
@@ -248,9 +250,20 @@ int run_pipeline(const std::vector<std::string>& args) {
                       {out / "data"},
                       {}});
   }
-  const std::vector<std::string> data_dep = synth ? std::vector<std::string>{"data"} : std::vector<std::string>{};
+  // The one split, made before any stage sees the data: classify, cluster and the GANs see the
+  // training part only; evaluate keeps validation for model selection and test for the numbers.
+  const fs::path split_dir = out / "split";
+  const std::string train_labels = (split_dir / "train.csv").string(), split_csv = (split_dir / "split.csv").string();
+  const std::string split_fractions = ini.get("pipeline", "split", "0.7,0.2,0.1");
+  parse_split(split_fractions);
+  stages.push_back({"split", [&] {
+                      return std::vector<std::string>{"--labels", labels, "--out", split_dir.string(), "--split",
+                                                      split_fractions, "--seed", seed};
+                    },
+                    run_split, {split_dir}, synth ? std::vector<std::string>{"data"} : std::vector<std::string>{}});
+  const std::vector<std::string> data_dep{"split"};
   stages.push_back({"classify", [&] {
-                      return with({"--labels", labels, "--data-dir", data_dir, "--out", out.string(), "--model-name",
+                      return with({"--labels", train_labels, "--data-dir", data_dir, "--out", out.string(), "--model-name",
                                    "classifier", "--seed", seed, "--device", device},
                                   section_args(ini, {"classify"}));
                     },
@@ -261,27 +274,50 @@ int run_pipeline(const std::vector<std::string>& args) {
                                   section_args(ini, {"cluster"}));
                     },
                     run_cluster, {out / "clusters"}, {"classify"}});
-  const std::string gan_labels = conditioning == "clusters" ? (out / "clusters" / "clusters.csv").string() : labels;
-  // The conditioning labels that are positives: class 1, or the clusters mostly made of it.
-  auto positive_ids = [&] {
-    if (conditioning == "classes") return std::string("1");
+  const std::string gan_labels = conditioning == "clusters" ? (out / "clusters" / "clusters.csv").string() : train_labels;
+  // The conditioning labels that are positives (class 1, or the clusters mostly made of it),
+  // and their shares of the real positives: generate draws in those shares.
+  auto positive_clusters = [&] {
+    std::vector<std::pair<int64_t, int64_t>> chosen;  // (label, real positives in it)
+    if (conditioning == "classes") return std::vector<std::pair<int64_t, int64_t>>{{1, 1}};
     std::map<std::string, int64_t> label_of;
-    for (const auto& r : gan::data::read_labels_csv(labels)) label_of[r.filename] = r.label;
+    for (const auto& r : gan::data::read_labels_csv(train_labels)) label_of[r.filename] = r.label;
     std::map<int64_t, std::pair<int64_t, int64_t>> votes;  // cluster -> (negatives, positives)
     for (const auto& r : gan::data::read_labels_csv(gan_labels)) {
       auto it = label_of.find(r.filename);
       if (it == label_of.end()) continue;
       (it->second == 1 ? votes[r.label].second : votes[r.label].first)++;
     }
-    std::string ids;
     for (const auto& [c, v] : votes)
-      if (v.second > v.first) ids += (ids.empty() ? "" : ",") + std::to_string(c);
-    if (ids.empty()) throw std::runtime_error(gan_labels + ": no cluster is mostly positive; nothing to generate");
+      if (v.second > v.first) chosen.emplace_back(c, v.second);
+    if (chosen.empty()) throw std::runtime_error(gan_labels + ": no cluster is mostly positive; nothing to generate");
+    return chosen;
+  };
+  auto positive_ids = [&] {
+    std::string ids;
+    for (const auto& [c, count] : positive_clusters()) ids += (ids.empty() ? "" : ",") + std::to_string(c);
     return ids;
   };
-  // Enough generated positives for the target share of the whole source set and for the FID.
+  auto positive_shares = [&] {
+    std::string w;
+    for (const auto& [c, count] : positive_clusters()) w += (w.empty() ? "" : ",") + std::to_string(count);
+    return w;
+  };
+  // The GAN's image size (its [train] sections), to which FID resizes the real side.
+  auto train_img_size = [&](const std::string& v) {
+    std::string size = "96";  // train's default
+    for (const auto& a : section_args(ini, {"train", "train." + v}))
+      if (a.rfind("--img-size=", 0) == 0) size = a.substr(11);
+    return size;
+  };
+  auto train_positives = [&] {
+    int64_t pos = 0;
+    for (const auto& r : gan::data::read_labels_csv(train_labels)) pos += r.label == 1;
+    return pos;
+  };
+  // Enough generated positives for the target share of the training part and for the FID.
   auto n_generate = [&] {
-    const auto rows = gan::data::read_labels_csv(labels);
+    const auto rows = gan::data::read_labels_csv(train_labels);
     int64_t pos = 0;
     for (const auto& r : rows) pos += r.label == 1;
     const int64_t fid_n = std::stoll(ini.get("fid", "n", "512"));
@@ -298,7 +334,8 @@ int run_pipeline(const std::vector<std::string>& args) {
                       run_train, {model}, conditioning == "clusters" ? std::vector<std::string>{"cluster"} : data_dep});
     stages.push_back({"generate." + v, [&, v, model] {
                         return with({"--model", model.string(), "--out", (model / "generated").string(), "--n",
-                                     n_generate(), "--classes", positive_ids(), "--device", device},
+                                     n_generate(), "--classes", positive_ids(), "--shares", positive_shares(),
+                                     "--device", device},
                                     section_args(ini, {"generate"}));
                       },
                       run_generate, {model / "generated"}, {"train." + v}});
@@ -308,20 +345,25 @@ int run_pipeline(const std::vector<std::string>& args) {
     for (const auto& space : spaces) {
       const auto csv = out / "fid" / (v + "-" + space + ".csv");
       stages.push_back({"fid." + v + "." + space, [&, v, model, space, csv] {
-                          return with({labels, (model / "generated").string(), "--real-class", "1", "--features", space,
-                                       "--classifier", (out / "classifier").string(), "--out", csv.string(),
-                                       "--cache-dir", (out / "fid" / "cache").string(), "--device", device},
-                                      section_args(ini, {"fid"}, {"features"}));
+                          std::vector<std::string> a{train_labels, (model / "generated").string(), "--real-data-dir", data_dir,
+                                                     "--real-class", "1", "--real-size", train_img_size(v), "--features", space,
+                                                     "--classifier", (out / "classifier").string(), "--out", csv.string(),
+                                                     "--cache-dir", (out / "fid" / "cache").string(), "--device", device};
+                          if (conditioning == "clusters") a = with(a, {"--real-clusters", gan_labels});
+                          // At most n a side (the paper: 512), and no more than the training part's positives.
+                          const int64_t n_fid = std::min<int64_t>(std::stoll(ini.get("fid", "n", "512")), train_positives());
+                          a = with(a, {"--n", std::to_string(n_fid)});
+                          return with(a, section_args(ini, {"fid"}, {"features", "n"}));
                         },
-                        run_fid, {csv}, {"generate." + v, "classify"}});
+                        run_fid, {csv}, {"generate." + v, "classify", conditioning == "clusters" ? "cluster" : "split"}});
       all_gan_stages.push_back("fid." + v + "." + space);
     }
     synthetic.push_back(v + "=" + (model / "generated" / "labels.csv").string());
     all_gan_stages.push_back("generate." + v);
   }
   stages.push_back({"evaluate", [&] {
-                      std::vector<std::string> a{"--labels", labels, "--data-dir", data_dir, "--out",
-                                                 (out / "evaluate").string(), "--seed", seed, "--device", device};
+                      std::vector<std::string> a{"--labels", labels, "--data-dir", data_dir, "--split-file", split_csv,
+                                                 "--out", (out / "evaluate").string(), "--seed", seed, "--device", device};
                       if (!target_labels.empty()) a = with(a, {"--target-labels", target_labels, "--target-data-dir", target_dir});
                       for (const auto& s : synthetic) a = with(a, {"--synthetic", s});
                       return with(a, section_args(ini, {"evaluate"}));
@@ -331,7 +373,8 @@ int run_pipeline(const std::vector<std::string>& args) {
   std::vector<std::string> every;
   for (const auto& s : stages) every.push_back(s.name);
   stages.push_back({"report", [&] {
-                      std::vector<std::string> a{"--dir", out.string(), "--config", config, "--source-labels", labels};
+                      std::vector<std::string> a{"--dir", out.string(), "--config", config, "--source-labels", labels,
+                                                 "--split", split_csv};
                       if (!target_labels.empty()) a = with(a, {"--target-labels", target_labels});
                       return a;
                     },
@@ -341,6 +384,7 @@ int run_pipeline(const std::vector<std::string>& args) {
   // run before hours of training rather than after.
   {
     std::vector<std::tuple<std::string, std::function<int(const std::vector<std::string>&)>, std::vector<std::string>>> checks{
+        {"split", run_split, {}},
         {"classify", run_classify, section_args(ini, {"classify"})},
         {"cluster", run_cluster, section_args(ini, {"cluster"})},
         {"generate", run_generate, section_args(ini, {"generate"})},

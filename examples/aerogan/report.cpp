@@ -4,6 +4,7 @@
 // classifier, the clustering scores, the t-SNE, and the full configuration.
 #include "config.hpp"
 
+#include <gan/data/split_file.hpp>
 #include <gan/io/report.hpp>
 
 #include <iomanip>
@@ -78,13 +79,14 @@ std::pair<int64_t, int64_t> count_labels(const fs::path& csv) {
 }  // namespace
 
 int run_report(const std::vector<std::string>& args) {
-  std::string dir_s, config, title = "Oversampling rooftops with solar panels by conditional GANs", source, target;
+  std::string dir_s, config, title = "Oversampling rooftops with solar panels by conditional GANs", source, target, split;
   po::options_description desc("aerogan report: report.md and report.html of a pipeline's output folder");
   desc.add_options()("help,h", "this help")
       ("dir", po::value(&dir_s), "the pipeline's output folder")
       ("config", po::value(&config), "the configuration file to show in full")
       ("source-labels", po::value(&source), "the source set's CSV (for its counts)")
       ("target-labels", po::value(&target), "the target set's CSV (for its counts)")
+      ("split", po::value(&split), "the source's split.csv (for the counts of its parts)")
       ("title", po::value(&title)->default_value(title), "the report's title");
   po::variables_map vm;
   if (!parse_or_help(args, desc, vm)) return 0;
@@ -104,6 +106,15 @@ int run_report(const std::vector<std::string>& args) {
       intro << " " << name << " set: " << n << " images, " << p << " with solar panels (" << fixed(100.0 * double(p) / double(n), 1)
             << "%).";
     }
+  if (!split.empty() && fs::exists(split)) {
+    std::map<std::string, std::pair<int64_t, int64_t>> parts;
+    for (const auto& row : gan::data::read_split_csv(split)) parts[row.part].first++, parts[row.part].second += row.label == 1;
+    intro << " The source was split once (split.csv), stratified:";
+    for (const auto& part : gan::data::split_parts())
+      intro << " " << part << " " << parts[part].first << " (" << parts[part].second << " positive)" << (part == "test" ? "." : ",");
+    intro << " The classifier that makes the features, the clusters and the GANs saw only the training part; the "
+             "validation part chooses each classifier's epoch and the test part gives the source-test numbers.";
+  }
   r.paragraph(intro.str());
 
   // The oversampling experiment.
@@ -177,10 +188,27 @@ int run_report(const std::vector<std::string>& args) {
     if (!fid.rows.empty()) {
       gan::io::mark_best(fid, 1, false);
       gan::io::mark_best(fid, 2, false);
-      fid.caption = "Real: the source's positives; generated: the GAN's images of the positive clusters. Lower is better. "
+      fid.caption = "Real: the positives of the source's training part, at the GAN's image size; generated: the GAN's "
+                    "images of the positive clusters, drawn in the real positives' cluster shares. Lower is better. "
                     "Distances in the classifier's features are not comparable to published FIDs.";
       r.table(fid);
     }
+    // Per cluster (intra-class): each conditioning cluster's real members against its fakes.
+    for (const auto& v : names)
+      for (auto space : {"inception", "classifier"}) {
+        const auto f = dir / "fid" / (v + "-" + space + ".csv");
+        if (!fs::exists(f)) continue;
+        const auto c = read_csv(f);
+        gan::io::Table t;
+        t.header = {"cluster", "images (real / generated)", std::string(space) == "inception" ? "FID" : "Fréchet distance"};
+        for (const auto& row : c.rows)
+          if (const auto k = c.col(row, "cluster"); !k.empty() && k != "all")
+            t.rows.push_back({{k}, {c.col(row, "n_real") + " / " + c.col(row, "n_fake")}, {number(c.col(row, "fid"), 2)}});
+        if (t.rows.empty()) continue;
+        t.caption = v + ", per conditioning cluster (" + space + " features): the cluster's real positives against the GAN's "
+                    "images of that cluster. A cluster far above the others is one the GAN renders poorly or collapses on.";
+        r.heading(v + ": distance per cluster", 3).table(t);
+      }
     std::vector<std::pair<fs::path, std::string>> grids, losses;
     for (const auto& v : names) {
       const auto s = last_samples(gans / v);

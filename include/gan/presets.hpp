@@ -28,8 +28,12 @@ using ConditionalWganGp =
 /// Conditional SAGAN as Zhang et al. define it: attention, spectral norm, hinge loss.
 using ConditionalSagan =
     Trainer<arch::Sagan, loss::Hinge, regularizer::None, conditioning::OneHotConcat>;
-/// The paper's conditional SAGAN (model R): attention, batch norm, BCE.
+/// The paper's conditional SAGAN (model R): one attention block (in G, after block 2), batch
+/// norm, BCE.
 using ConditionalSaganBce =
     Trainer<arch::Attention, loss::NonSaturating, regularizer::None, conditioning::OneHotConcat>;
+/// The paper's model S: as model R with a second attention block, in D after block 2.
+using ConditionalSaganBceS =
+    Trainer<arch::Attention2, loss::NonSaturating, regularizer::None, conditioning::OneHotConcat>;
 
 }  // namespace gan::presets

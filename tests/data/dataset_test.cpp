@@ -3,10 +3,14 @@
 #include <gan/data/csv.hpp>
 #include <gan/data/image_folder.hpp>
 #include <gan/data/loader.hpp>
+#include <gan/data/split_file.hpp>
+#include <gan/data/synth.hpp>
 #include <gan/data/toy.hpp>
 #include <gan/io/features_file.hpp>
 #include <gan/train/classifier.hpp>
 #include <gan/io/grid.hpp>
+#include <gan/metrics/fid.hpp>
+#include <gan/nn/vgg.hpp>
 #include <gan/io/image_reader.hpp>
 
 #include <gtest/gtest.h>
@@ -14,6 +18,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 namespace {
 
@@ -321,6 +326,104 @@ TEST(Classifier, KeepsTheEpochWithTheBestValidationScore) {
   EXPECT_DOUBLE_EQ(now, *top);  // the net holds that epoch's weights
   EXPECT_THROW(gan::train_classifier_best(net, to_u8(x), y, to_u8(vx).slice(0, 0, 0), vy.slice(0, 0, 0), 4, o),
                c10::ValueError);
+}
+
+// --- the classifier's feature space for Fréchet distances -----------------------------------
+
+// Synthetic rooftop tiles [N, 3, 32, 32] uint8 RGB, indices from `first`, all of `label`.
+at::Tensor rooftops(int64_t first, int64_t n, int label) {
+  gan::data::SynthOptions o;
+  o.size = 32;
+  std::vector<at::Tensor> out;
+  for (int64_t i = first; i < first + n; ++i) {
+    cv::Mat rgb;
+    cv::cvtColor(gan::data::synth_tile(o, i, label).image, rgb, cv::COLOR_BGR2RGB);
+    out.push_back(at::from_blob(rgb.data, {32, 32, 3}, at::kByte).permute({2, 0, 1}).clone());
+  }
+  return at::stack(out);
+}
+
+// Smooth colour blobs around `tint` (a young GAN's look): images the classifier never saw.
+at::Tensor blobs(int64_t n, const std::vector<float>& tint, uint64_t seed) {
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+  auto low = at::randn({n, 3, 4, 4}, gen, at::TensorOptions(at::kFloat)) * 0.35f;
+  auto x = at::upsample_bilinear2d(low, {32, 32}, false) + at::tensor(tint).view({1, 3, 1, 1});
+  return ((x.clamp(-1, 1) + 1) * 127.5).round().to(at::kByte);
+}
+
+TEST(Classifier, FidLayerKeepsOffDistributionSetsApartAndRanksRealSets) {
+  // The demo's small VGG, trained from scratch on rooftops with and without panels.
+  torch::manual_seed(2);
+  auto x = at::cat({rooftops(0, 160, 0), rooftops(160, 160, 1)});
+  auto y = at::cat({at::zeros({160}, at::kLong), at::ones({160}, at::kLong)});
+  gan::nn::Vgg net(gan::nn::VggOptions(11).batch_norm(true).num_classes(2).width(0.25).hidden(32).pool(1));
+  const auto o = gan::ClassifierOptions().epochs(4).batch_size(32).lr(1e-3).seed(1);
+  gan::train_classifier(net, x, y, o);
+  auto fd = [&](const at::Tensor& a, const at::Tensor& b, const std::string& layer) {
+    auto features = [&](const at::Tensor& images) {
+      std::vector<at::Tensor> rows;
+      gan::for_each_eval_batch(net, images, o, [&](int64_t, const at::Tensor& in) {
+        rows.push_back(net->layer_output(in, layer));
+      });
+      auto f = at::cat(rows).to(at::kDouble).contiguous();
+      return Eigen::MatrixXd(Eigen::Map<const Eigen::Matrix<double, -1, -1, Eigen::RowMajor>>(
+          f.data_ptr<double>(), f.size(0), f.size(1)));
+    };
+    return gan::metrics::frechet_distance(gan::metrics::gaussian_stats(features(a)),
+                                          gan::metrics::gaussian_stats(features(b)));
+  };
+  const std::string layer = net->fid_layer();
+  EXPECT_EQ(layer, "features.26:mean");  // VGG11 with batch norm: the last BN, before its ReLU
+  const auto pos_a = rooftops(1000, 100, 1), pos_b = rooftops(1100, 100, 1), neg = rooftops(1200, 100, 0);
+  const auto shifted = (pos_a.to(at::kInt) + 60).clamp(0, 255).to(at::kByte);
+  const double same = fd(pos_a, pos_b, layer);
+  EXPECT_LT(same, fd(pos_a, shifted, layer)) << "a brightness shift must be further than another draw";
+  EXPECT_LT(same, fd(pos_a, neg, layer)) << "the other class must be further than another draw";
+  // Two kinds of off-distribution images (green and red blobs) stay apart: their distance is
+  // well above the distance between two draws of one kind.
+  const auto green_a = blobs(100, {-0.3f, 0.1f, -0.4f}, 1), green_b = blobs(100, {-0.3f, 0.1f, -0.4f}, 2);
+  const auto red = blobs(100, {0.2f, -0.4f, -0.4f}, 3);
+  const double within = fd(green_a, green_b, layer), between = fd(green_a, red, layer);
+  EXPECT_GT(between, 4 * within) << "within " << within << ", between " << between;
+  EXPECT_GT(between, 1e-3 * fd(pos_a, neg, layer)) << "off-distribution features collapsed";
+}
+
+TEST(SplitFile, StratifiedOnceRoundTripsAndNamesBadRows) {
+  const auto dir = fs::temp_directory_path() / "gan_split_file_test";
+  fs::remove_all(dir);
+  std::vector<gan::data::LabelRow> rows;
+  for (int i = 0; i < 50; ++i) rows.push_back({"t" + std::to_string(i) + ".png", i % 5 == 0 ? 1 : 0, i + 1});
+  const auto split = gan::data::make_split(rows, {0.7, 0.2, 0.1}, 3);
+  std::map<std::string, std::pair<int, int>> count;  // part -> (rows, positives)
+  for (size_t i = 0; i < split.size(); ++i) {
+    EXPECT_EQ(split[i].filename, rows[i].filename);
+    count[split[i].part].first++;
+    count[split[i].part].second += split[i].label;
+  }
+  // 10 positives and 40 negatives: 7/2/1 and 28/8/4.
+  EXPECT_EQ(count["train"], std::make_pair(35, 7));
+  EXPECT_EQ(count["val"], std::make_pair(10, 2));
+  EXPECT_EQ(count["test"], std::make_pair(5, 1));
+  gan::data::write_split_csv(dir / "split.csv", split);
+  const auto back = gan::data::read_split_csv(dir / "split.csv");
+  ASSERT_EQ(back.size(), split.size());
+  for (size_t i = 0; i < back.size(); ++i)
+    EXPECT_TRUE(back[i].filename == split[i].filename && back[i].label == split[i].label && back[i].part == split[i].part);
+  gan::data::write_part_csv(dir / "train.csv", split, "train");
+  EXPECT_EQ(gan::data::read_labels_csv(dir / "train.csv").size(), 35u);
+  auto error = [&](const std::string& text) {
+    std::ofstream(dir / "bad.csv") << text;
+    try {
+      gan::data::read_split_csv(dir / "bad.csv");
+    } catch (const gan::data::DataError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(error("filename,label,part\na.png,0,train\nb.png,1,holdout\n").find("bad.csv:3: part 'holdout' is not train, val or test"), std::string::npos);
+  EXPECT_NE(error("filename,label,part\na.png,0,train\na.png,0,test\n").find("bad.csv:3: 'a.png' is listed twice"), std::string::npos);
+  EXPECT_NE(error("filename,label\na.png,0\n").find("no 'part' column"), std::string::npos);
+  fs::remove_all(dir);
 }
 
 TEST(FeaturesFile, RoundTripAndErrors) {

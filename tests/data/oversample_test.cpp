@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 
 namespace {
@@ -83,3 +84,26 @@ TEST(Oversample, BalancedClassWeightsEqualSklearn) {
 }
 
 }  // namespace
+
+TEST(Oversample, InterleavedLabelsKeepEveryPrefixWithinOneOfItsShare) {
+  // Equal weights: round robin, as generate drew before shares existed.
+  EXPECT_EQ(gan::data::interleaved_labels({0, 2, 3}, {1, 1, 1}, 7), (std::vector<int64_t>{0, 2, 3, 0, 2, 3, 0}));
+  const std::vector<int64_t> classes{1, 4, 5};
+  const std::vector<double> w{0.5, 0.3, 0.2};
+  const auto labels = gan::data::interleaved_labels(classes, w, 1000);
+  ASSERT_EQ(labels.size(), 1000u);
+  std::map<int64_t, int64_t> count;
+  for (size_t i = 0; i < labels.size(); ++i) {
+    ++count[labels[i]];
+    for (size_t c = 0; c < classes.size(); ++c)
+      ASSERT_LE(std::abs(double(count[classes[c]]) - w[c] * double(i + 1)), 1.0) << "prefix " << i + 1;
+  }
+  EXPECT_EQ(count[1], 500);
+  EXPECT_EQ(count[4], 300);
+  EXPECT_EQ(count[5], 200);
+  // A zero weight never draws; bad weights are refused.
+  for (auto l : gan::data::interleaved_labels({0, 1}, {0, 2}, 10)) EXPECT_EQ(l, 1);
+  EXPECT_THROW(gan::data::interleaved_labels({0, 1}, {1}, 3), std::invalid_argument);
+  EXPECT_THROW(gan::data::interleaved_labels({0, 1}, {0, 0}, 3), std::invalid_argument);
+  EXPECT_THROW(gan::data::interleaved_labels({0, 1}, {-1, 2}, 3), std::invalid_argument);
+}

@@ -40,6 +40,12 @@ expect_error "an existing run is not overwritten" 2 "use --resume" -- "$bin" tra
 "$bin" generate --model out/straight --n 10 --classes 1 --truncation 0.8 --out gen >/dev/null
 check "generate writes PNGs and a filename,label CSV" '[ "$(ls gen/images | wc -l)" -eq 10 ] && [ "$(head -1 gen/labels.csv)" = filename,label ] && [ "$(grep -c ",1$" gen/labels.csv)" -eq 10 ]'
 check "generated CSV rows point at existing files" 'tail -n +2 gen/labels.csv | cut -d, -f1 | while read -r f; do [ -f "gen/$f" ] || exit 1; done'
+"$bin" generate --model out/straight --n 10 --classes 1 --truncation 0.8 --out genb --batch-stats >/dev/null
+check "generate --batch-stats samples with batch statistics (G in train mode, as the paper)" \
+  '[ "$(ls genb/images | wc -l)" -eq 10 ] && ! cmp -s gen/images/gen_000000_c1.png genb/images/gen_000000_c1.png'
+"$bin" generate --model out/straight --n 9 --classes 0,1 --shares 2,1 --out gens >/dev/null
+check "generate --shares draws the classes in those proportions" '[ "$(grep -c ",0$" gens/labels.csv)" -eq 6 ] && [ "$(grep -c ",1$" gens/labels.csv)" -eq 3 ]'
+expect_error "generate rejects shares that do not match the classes" 2 "--shares has 1 weights for 2 classes" -- "$bin" generate --model out/straight --classes 0,1 --shares 1 --out genx
 expect_error "generate rejects a class out of range" 2 "out of range [0, 2)" -- "$bin" generate --model out/straight --classes 2
 
 "$bin" classify --labels data/labels.csv --img-size 32 --epochs 1 --batch-size 16 --out outc --model-name cls >/dev/null 2>&1
@@ -65,9 +71,17 @@ printf 'n_epochs = 1\nbatch_size = 16\nimg_size = 32\nlabels = data/labels.csv\n
 "$bin" train --config run.ini --model_name 'my_first_gan' --lr 0.0001 --out out >/dev/null 2>&1
 check "--config and underscore flags work, flags override the file" 'grep -q "^lr = 0.0001$" out/my_first_gan/config.ini && grep -q "^n-epochs = 1$" out/my_first_gan/config.ini'
 check "the paper's loss_func/penalty flags pick the variant" '"$bin" train --labels data/labels.csv --img_size 32 --batch_size 16 --g-width 8 --d-width 8 --z-dim 8 --n_epochs 1 --loss_func wasserstein --penalty --out out --model_name pick >/dev/null 2>&1 && grep -q "^variant = wgan-gp$" out/pick/config.ini'
+tiny_train=(--labels data/labels.csv --img_size 32 --batch_size 16 --g-width 8 --d-width 8 --z-dim 8 --n_epochs 1 --out out)
+check "the paper's --loss_func wloss --clip_bool True pick WGAN with clipping" \
+  '"$bin" train "${tiny_train[@]}" --loss_func wloss --clip_bool True --model_name wloss >/dev/null 2>&1 && grep -q "^variant = wgan-clip$" out/wloss/config.ini'
+out=$("$bin" train "${tiny_train[@]}" --loss_func wloss --penalty_bool False --model_name pyfalse 2>&1)
+check "--penalty_bool False is true, as Python's type=bool in train.py, and says so" \
+  'grep -q "^variant = wgan-gp$" out/pyfalse/config.ini && grep -q "penalty_bool False is true" <<<"$out"'
+check "--attention_bool True picks the paper's SAGAN (model R)" \
+  '"$bin" train "${tiny_train[@]}" --attention_bool True --model_name attn >/dev/null 2>&1 && grep -q "^variant = sagan$" out/attn/config.ini'
 help=$("$bin" train --help)
 missing=""
-for opt in n-epochs batch-size loss-func lr b1 b2 z-dim csv-file model-name img-size save-nr n-classes checkpoint-nr checkpoint-start disc-repeats gp-weight penalty clip clip-value attention data-dir labels out device seed optimizer d-output-dim ema attention-at config resume; do
+for opt in n-epochs batch-size loss-func lr b1 b2 z-dim csv-file model-name img-size save-nr n-classes checkpoint-nr checkpoint-start disc-repeats gp-weight penalty penalty-bool clip clip-bool clip-value attention attention-bool data-dir labels out device seed optimizer d-output-dim ema attention-at g-attention-at d-attention-at reuse-fakes config resume; do
   grep -q -- "--$opt" <<<"$help" || missing="$missing $opt"
 done
 check "--help documents every option${missing:+ (missing:$missing)}" '[ -z "$missing" ]'
@@ -146,7 +160,8 @@ pool = 1
 batch-size = 16
 INI
 out=$("$bin" pipeline --config tiny.ini 2>&1); rc=$?
-check "pipeline runs every stage" '[ $rc -eq 0 ] && [ "$(grep -c ": done in" <<<"$out")" -eq 11 ]'
+echo "$out" > pipe.log
+check "pipeline runs every stage" '[ $rc -eq 0 ] && [ "$(grep -c ": done in" <<<"$out")" -eq 12 ]'
 check "pipeline writes report.md and report.html" '[ -s pipe/report.md ] && [ -s pipe/report.html ]'
 check "the report holds the table, FID, samples, losses, t-SNE, confusion matrices and the config" \
   'grep -q "## Oversampling experiment" pipe/report.md && grep -q "gan:wgan-gp" pipe/report.md && grep -q "Fréchet distance" pipe/report.md && grep -q "samples/epoch_1.png" pipe/report.md && grep -q "losses_epochs.png" pipe/report.md && grep -q "clusters/tsne.png" pipe/report.md && grep -q "### Confusion matrices" pipe/report.md && grep -q "variants = vanilla, wgan-gp" pipe/report.md'
@@ -157,12 +172,40 @@ check "evaluate reports every arm on the source test split and the target" \
 check "oversampled training sets reach the positive share, the others keep theirs" \
   'tail -n +2 pipe/evaluate/results.csv | awk -F, "{ if ((\$1 == \"baseline\" || \$1 == \"class-weight\") != (\$6 < 0.3) || (\$1 != \"baseline\" && \$1 != \"class-weight\" && \$6 < 0.35)) bad = 1 } END { exit bad }"'
 check "the generated positives come from the positive clusters" '[ "$(ls pipe/gans/vanilla/generated/images | wc -l)" -ge 30 ]'
+# One split, made once: nothing of the validation or test part reaches the classifier that makes
+# the features, the clusters, a GAN's training set or a synthetic set.
+heldout_leaks() {  # prints the held-out file names found in any of the CSVs given
+  awk -F, 'NR > 1 && $3 != "train" { print $1 }' pipe/split/split.csv | sort -u > heldout.txt
+  [ -s heldout.txt ] || { echo "no held-out rows"; return; }
+  for f in "$@"; do tail -n +2 "$f" | cut -d, -f1; done | sort -u | comm -12 - heldout.txt
+}
+gan_csvs=$(sed -n 's/^labels = //p' pipe/gans/*/config.ini)
+check "the split is stratified 70/20/10 and written once" \
+  '[ "$(tail -n +2 pipe/split/split.csv | wc -l)" -eq 160 ] && [ "$(grep -c ",train$" pipe/split/split.csv)" -eq 112 ] && [ "$(grep -c ",1,val$" pipe/split/split.csv)" -eq 8 ]'
+check "no validation or test file reaches the classifier, the clusters, a GAN or a synthetic set" \
+  'grep -q "aerogan classify --labels pipe/split/train.csv " pipe.log && [ -n "$gan_csvs" ] && [ -z "$(heldout_leaks pipe/clusters/clusters.csv $gan_csvs pipe/gans/*/generated/labels.csv)" ] && [ "$(tail -n +2 pipe/clusters/clusters.csv | wc -l)" -eq 112 ]'
+check "evaluate tests on the split's own test part for every seed" \
+  'grep -q "split from pipe/split/split.csv: 112 / 32 / 16" pipe.log'
+check "FID holds a row per positive cluster, after the overall one" \
+  '[ "$(sed -n 2p pipe/fid/vanilla-classifier.csv | cut -d, -f9)" = all ] && [ "$(tail -n +3 pipe/fid/vanilla-classifier.csv | wc -l)" -ge 1 ]'
+check "the report shows the split and the distance per cluster" 'grep -q "split once (split.csv)" pipe/report.md && grep -q "distance per cluster" pipe/report.md'
+check "generate draws the clusters in the real positives' shares" 'grep -q -- "--shares" pipe.log'
+# Two GANs are further apart than two halves of one GAN's images (the features of generated
+# images must not collapse to a constant).
+g=pipe/gans/vanilla/generated
+(echo filename,label; tail -n +2 $g/labels.csv | awk 'NR % 2 == 0') > $g/half_a.csv
+(echo filename,label; tail -n +2 $g/labels.csv | awk 'NR % 2 == 1') > $g/half_b.csv
+"$bin" fid $g/half_a.csv $g/half_b.csv --features classifier --classifier pipe/classifier --n 15 --out fid/halves.csv >/dev/null 2>&1
+"$bin" fid $g/half_a.csv pipe/gans/wgan-gp/generated --features classifier --classifier pipe/classifier --n 15 --out fid/two.csv >/dev/null 2>&1
+check "the classifier-feature distance tells two GANs apart" \
+  '[ -s fid/halves.csv ] && [ -s fid/two.csv ] && awk -F, "FNR == 2 { d[FILENAME] = \$6 } END { exit !(d[\"fid/two.csv\"] > 3 * d[\"fid/halves.csv\"] && d[\"fid/two.csv\"] > 0) }" fid/halves.csv fid/two.csv'
+
 out=$("$bin" pipeline --config tiny.ini 2>&1)
-check "a second run skips every finished stage" '[ "$(grep -c "up to date, skipped" <<<"$out")" -eq 11 ] && ! grep -q ": running" <<<"$out"'
+check "a second run skips every finished stage" '[ "$(grep -c "up to date, skipped" <<<"$out")" -eq 12 ] && ! grep -q ": running" <<<"$out"'
 sed -i 's/^seeds = 2$/seeds = 1/' tiny.ini
 out=$("$bin" pipeline --config tiny.ini 2>&1)
 check "a changed section runs its stage and those after it only" \
-  'grep -q "== evaluate: running" <<<"$out" && grep -q "== report: running" <<<"$out" && [ "$(grep -c "up to date, skipped" <<<"$out")" -eq 9 ] && [ "$(tail -n +2 pipe/evaluate/results.csv | wc -l)" -eq 18 ]'
+  'grep -q "== evaluate: running" <<<"$out" && grep -q "== report: running" <<<"$out" && [ "$(grep -c "up to date, skipped" <<<"$out")" -eq 10 ] && [ "$(tail -n +2 pipe/evaluate/results.csv | wc -l)" -eq 18 ]'
 echo "running 0000000000000000" > pipe/.stages/report
 out=$("$bin" pipeline --config tiny.ini 2>&1)
 check "a stage stopped half-way runs again" 'grep -q "== report: running" <<<"$out"'
@@ -170,6 +213,50 @@ if command -v chromium >/dev/null; then
   dom=$(HOME=$PWD timeout 120 chromium --headless --no-sandbox --disable-gpu --no-first-run --user-data-dir="$PWD/chrome" --dump-dom "file://$PWD/pipe/report.html" 2>/dev/null)
   check "Chromium renders the pipeline's report" 'grep -q "Oversampling experiment" <<<"$dom" && grep -q "gan:vanilla" <<<"$dom"'
 fi
+# Labels in one folder, images in another: every stage honours [data] data-dir and target-data-dir.
+mkdir -p csvs && cp data/labels.csv csvs/labels.csv && cp pipe/data/target/labels.csv csvs/target.csv
+cat > elsewhere.ini <<'INI'
+[pipeline]
+out = pipe2
+variants = vanilla
+[data]
+labels = csvs/labels.csv
+data-dir = data
+target-labels = csvs/target.csv
+target-data-dir = pipe/data/target
+[classify]
+img-size = 32
+epochs = 1
+width = 0.25
+hidden = 16
+pool = 1
+batch-size = 16
+[cluster]
+k = 2
+repair = 0.05
+[train]
+img-size = 32
+n-epochs = 1
+batch-size = 16
+g-width = 8
+d-width = 8
+z-dim = 8
+[fid]
+n = 10
+[evaluate]
+img-size = 32
+epochs = 1
+seeds = 1
+width = 0.25
+hidden = 16
+pool = 1
+batch-size = 16
+arms = baseline,gan
+INI
+out=$("$bin" pipeline --config elsewhere.ini 2>&1); rc=$?
+[ $rc -eq 0 ] || echo "$out" | tail -5
+check "every stage honours [data] data-dir when the CSVs lie elsewhere" \
+  '[ $rc -eq 0 ] && [ -s pipe2/fid/vanilla-classifier.csv ] && [ -s pipe2/report.md ] && [ "$(grep -c ",target," pipe2/evaluate/summary.csv)" -eq 2 ]'
 out=$("$bin" pipeline --config "$(dirname "$0")/../../examples/configs/paper-gpu.ini" --dry-run 2>&1); rc=$?
 check "the paper's GPU config is valid: four GANs at 96x96 on cuda" \
   '[ $rc -eq 0 ] && [ "$(grep -c "aerogan train .*--device cuda.*--img-size=96 .*--n-epochs=600 --batch-size=256" <<<"$out")" -eq 4 ] && grep -q -- "--variant wgan-gp .*--gp-weight=10 --disc-repeats=2 --optimizer=rmsprop" <<<"$out" && grep -q -- "--variant wgan-clip .*--clip-value=0.01" <<<"$out" && grep -q -- "--variant vanilla .*--d-output-dim=8" <<<"$out"'
@@ -192,6 +279,7 @@ check "the Fréchet distance to generated images is positive, and features are c
 expect_error "fid without the Inception weights says where to get them" 1 "github.com/mseitzer/pytorch-fid/releases" -- env -u GAN_FID_WEIGHTS HOME="$PWD/nohome" TORCH_HOME="$PWD/nohome" "$bin" fid data/images gen/images
 expect_error "fid with a missing weights file names it" 1 "nope.pth" -- "$bin" fid data/images gen/images --weights nope.pth
 expect_error "fid rejects a set with fewer images than --n" 2 "has 10 images, fewer than --n 50" -- "$bin" fid data/images gen/images --features classifier --classifier pipe/classifier --n 50
+expect_error "evaluate refuses --resplit with a split file" 2 "--resplit and --split-file exclude each other" -- "$bin" evaluate --labels data/labels.csv --split-file pipe/split/split.csv --resplit
 expect_error "evaluate needs enough generated images" 2 "needs" -- "$bin" evaluate --labels data/labels.csv --synthetic few=gen/labels.csv --target-share 0.6 --arms gan --epochs 0 --img-size 32 --width 0.25 --hidden 8 --pool 1 --seeds 1 --out ev
 
 echo "$passed passed, $failed failed"

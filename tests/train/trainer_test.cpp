@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 namespace {
 
@@ -278,6 +279,122 @@ TEST(Trainer, TruncatedNoiseStaysWithinPsi) {
   auto z = t.noise(500, 0.5);
   EXPECT_LE(z.abs().max().item<float>(), 0.5f);
   EXPECT_GT(t.noise(500).abs().max().item<float>(), 1.0f);
+}
+
+// --- the paper's weight init and generator step ---------------------------------------------
+
+// Mean and standard deviation of the values of `ts`, in float64.
+std::pair<double, double> moments(const std::vector<at::Tensor>& ts) {
+  auto v = at::cat([&] {
+    std::vector<at::Tensor> flat;
+    for (const auto& t : ts) flat.push_back(t.detach().flatten().to(at::kDouble));
+    return flat;
+  }());
+  return {v.mean().item<double>(), v.std().item<double>()};
+}
+
+TEST(Trainer, PaperInitIsTrainPyWeightsInit) {
+  // train.py:120-125: conv and transposed-conv weights N(0, 0.02), BatchNorm weights
+  // N(1, 0.02), biases 0; the attention blocks' spectrally normalised 1x1 convs are never
+  // touched, so they keep PyTorch's default (kaiming-uniform, a = sqrt(5): std 1/sqrt(3 fan_in)).
+  gan::presets::ConditionalSaganBceS t(
+      gan::NetworkSpec().image_size(32).num_classes(3).g_width(32).d_width(32),
+      gan::TrainerOptions().seed(1));
+  std::vector<at::Tensor> conv, bn_w, bn_b;
+  std::vector<std::pair<at::Tensor, int64_t>> attention;  // weight, fan-in
+  for (auto* net : {static_cast<torch::nn::Module*>(t.generator().get()),
+                    static_cast<torch::nn::Module*>(t.discriminator().get())}) {
+    std::set<const torch::nn::Module*> in_attention;
+    for (const auto& m : net->modules()) {
+      if (!dynamic_cast<gan::nn::SelfAttentionImpl*>(m.get())) continue;
+      for (const auto& sub : m->modules()) in_attention.insert(sub.get());
+      for (const auto& p : m->named_parameters())
+        if (p.value().dim() == 4) attention.emplace_back(p.value(), p.value()[0].numel());
+    }
+    for (const auto& m : net->modules()) {
+      if (in_attention.count(m.get())) continue;
+      if (auto* c = dynamic_cast<torch::nn::Conv2dImpl*>(m.get())) conv.push_back(c->weight);
+      if (auto* c = dynamic_cast<torch::nn::ConvTranspose2dImpl*>(m.get())) conv.push_back(c->weight);
+      if (auto* b = dynamic_cast<torch::nn::BatchNorm2dImpl*>(m.get())) {
+        bn_w.push_back(b->weight);
+        bn_b.push_back(b->bias);
+      }
+    }
+  }
+  ASSERT_FALSE(conv.empty());
+  ASSERT_FALSE(bn_w.empty());
+  ASSERT_EQ(attention.size(), 8u);  // model S: one block in G, one in D, four convs each
+  const auto [cm, cs] = moments(conv);
+  EXPECT_NEAR(cm, 0.0, 0.002);
+  EXPECT_NEAR(cs, 0.02, 0.001);
+  const auto [wm, ws] = moments(bn_w);
+  EXPECT_NEAR(wm, 1.0, 0.005) << "BatchNorm weights start near 1, as train.py:124";
+  EXPECT_NEAR(ws, 0.02, 0.004);
+  for (const auto& b : bn_b) EXPECT_EQ(b.abs().max().item<double>(), 0.0);
+  for (const auto& [w, fan_in] : attention) {
+    const double expected = 1.0 / std::sqrt(3.0 * double(fan_in));
+    EXPECT_NEAR(moments({w}).second, expected, 0.25 * expected) << "an attention conv was re-drawn";
+  }
+}
+
+// Attention blocks in a network, and how many of them are spectrally normalised (each of
+// their four convs holds the power iteration's `weight_u`).
+std::pair<int, int> attention_blocks(torch::nn::Module& net) {
+  int blocks = 0, normalised = 0;
+  for (const auto& m : net.modules())
+    if (dynamic_cast<gan::nn::SelfAttentionImpl*>(m.get())) {
+      ++blocks;
+      int u = 0;
+      for (const auto& b : m->named_buffers())
+        if (b.key().size() >= 8 && b.key().compare(b.key().size() - 8, 8, "weight_u") == 0) ++u;
+      normalised += u == 4;  // theta, phi, g, o: as models.py:12-15
+    }
+  return {blocks, normalised};
+}
+
+TEST(Presets, ModelRHasOneAttentionBlockAndModelSTwo) {
+  const auto spec = gan::NetworkSpec().image_size(32).num_classes(3).g_width(32).d_width(32);
+  gan::presets::ConditionalSaganBce r(spec);
+  gan::presets::ConditionalSaganBceS s(spec);
+  EXPECT_EQ(attention_blocks(*r.generator()), std::make_pair(1, 1));
+  EXPECT_EQ(attention_blocks(*r.discriminator()), std::make_pair(0, 0));
+  EXPECT_EQ(attention_blocks(*s.generator()), std::make_pair(1, 1));
+  EXPECT_EQ(attention_blocks(*s.discriminator()), std::make_pair(1, 1));
+  // Per network, as the spec says.
+  gan::presets::ConditionalSaganBce d_only(gan::NetworkSpec(spec).g_attention_at(std::vector<int64_t>{}).d_attention_at(std::vector<int64_t>{1}));
+  EXPECT_EQ(attention_blocks(*d_only.generator()).first, 0);
+  EXPECT_EQ(attention_blocks(*d_only.discriminator()).first, 1);
+}
+
+// G's loss on the noise `z`: G as it was before the step, D as the step left it.
+double generator_loss_on(gan::presets::ConditionalGan& before, gan::presets::ConditionalGan& after,
+                         const at::Tensor& z, const at::Tensor& y) {
+  torch::NoGradGuard no_grad;
+  before.generator()->train();
+  after.discriminator()->train();
+  const auto one_hot = torch::nn::functional::one_hot(y, kClasses).to(at::kFloat);
+  const auto fake = before.generator()->forward(at::cat({z, one_hot}, 1), y);
+  const auto planes = one_hot.view({-1, kClasses, 1, 1}).expand({-1, kClasses, kSize, kSize});
+  const auto score = after.discriminator()->forward(at::cat({fake, planes}, 1), y).score;
+  return at::softplus(-score).mean().item<double>();  // BCE against ones
+}
+
+TEST(Trainer, GeneratorStepDrawsFreshNoiseAsThePaperOrReusesTheCriticFakes) {
+  for (const bool reuse : {false, true}) {
+    const auto o = gan::TrainerOptions().seed(5).reuse_fakes(reuse);
+    gan::presets::ConditionalGan before(toy_spec(), o), stepped(toy_spec(), o);
+    auto data = at::make_generator<at::CPUGeneratorImpl>(3);
+    auto [x, y] = toy_batch(8, data);
+    const double g_loss = stepped.step(x, y).g_loss;
+    // The trainer's noise stream: the critic step's draw first, then the generator step's.
+    auto rng = at::make_generator<at::CPUGeneratorImpl>(5);
+    const auto z1 = at::randn({8, 16}, rng, at::TensorOptions(at::kFloat));
+    const auto z2 = at::randn({8, 16}, rng, at::TensorOptions(at::kFloat));
+    const double on_z1 = generator_loss_on(before, stepped, z1, y);
+    const double on_z2 = generator_loss_on(before, stepped, z2, y);
+    ASSERT_GT(std::abs(on_z1 - on_z2), 1e-4);
+    EXPECT_NEAR(g_loss, reuse ? on_z1 : on_z2, 1e-5) << "reuse_fakes " << reuse;
+  }
 }
 
 }  // namespace

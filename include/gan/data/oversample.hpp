@@ -37,6 +37,36 @@ inline int64_t extra_needed(int64_t n, int64_t positives, double share) {
   return k;
 }
 
+/// `n` labels from `classes` in the proportions `weights` (>= 0, not all 0), interleaved:
+/// label i is the class furthest below its quota after i + 1 labels (the first of ties), so
+/// every prefix holds each class within one of its share, and equal weights give
+/// classes[i % size]. Used to draw generated images in the real positives' cluster shares.
+inline std::vector<int64_t> interleaved_labels(const std::vector<int64_t>& classes,
+                                               const std::vector<double>& weights, int64_t n) {
+  if (classes.empty() || classes.size() != weights.size())
+    throw std::invalid_argument("interleaved_labels: " + std::to_string(classes.size()) + " classes but " +
+                                std::to_string(weights.size()) + " weights");
+  double total = 0;
+  for (double w : weights) {
+    if (!(w >= 0) || !std::isfinite(w)) throw std::invalid_argument("interleaved_labels: a weight is negative or not finite");
+    total += w;
+  }
+  if (total <= 0) throw std::invalid_argument("interleaved_labels: the weights sum to 0");
+  std::vector<int64_t> out, count(classes.size(), 0);
+  out.reserve(size_t(std::max<int64_t>(n, 0)));
+  for (int64_t i = 0; i < n; ++i) {
+    size_t best = 0;
+    double best_gap = -1e300;
+    for (size_t c = 0; c < classes.size(); ++c) {
+      const double gap = weights[c] / total * double(i + 1) - double(count[c]);
+      if (weights[c] > 0 && gap > best_gap + 1e-12) best_gap = gap, best = c;
+    }
+    ++count[best];
+    out.push_back(classes[best]);
+  }
+  return out;
+}
+
 /// `count` draws, uniform with replacement, from `pool` (random oversampling by duplication).
 /// Deterministic for `seed` on every standard library.
 inline std::vector<int64_t> draw_with_replacement(const std::vector<int64_t>& pool, int64_t count, uint64_t seed) {

@@ -41,7 +41,8 @@ namespace arch {
 
 /// Defaults that distinguish the built-in architectures.
 struct Defaults {
-  std::vector<int64_t> attention_at;
+  /// Attention after these blocks (1-based) of the generator and of the discriminator.
+  std::vector<int64_t> g_attention_at, d_attention_at;
   bool spectral_norm = false;
   /// The discriminator's norm when it is not spectrally normalised.
   nn::Norm d_norm = nn::Norm::batch;
@@ -63,7 +64,7 @@ struct Standard {
         .norm(s.conditional_bn() ? nn::Norm::conditional_batch : nn::Norm::batch)
         .num_classes(s.num_classes())
         .upsample(s.upsample())
-        .attention_at(s.g_attention_at().value_or(d.attention_at))
+        .attention_at(s.g_attention_at().value_or(d.g_attention_at))
         .spectral_norm(s.g_spectral_norm().value_or(d.spectral_norm));
     TORCH_CHECK_VALUE(o.image_size() == s.image_size(), "the generator makes ", o.image_size(),
                       "x", o.image_size(), " images, but image_size is ", s.image_size(),
@@ -82,7 +83,7 @@ struct Standard {
         .condition_channels(s.d_condition_channels())
         .output_dim(s.d_output_dim())
         .norm(sn ? nn::Norm::none : d.d_norm)
-        .attention_at(s.d_attention_at().value_or(d.attention_at))
+        .attention_at(s.d_attention_at().value_or(d.d_attention_at))
         .spectral_norm(sn)
         .num_classes(s.num_classes())
         .projection(s.projection())
@@ -92,17 +93,21 @@ struct Standard {
 };
 
 inline Defaults dcgan_defaults() { return {}; }
-inline Defaults sagan_defaults() { return {{2}, true, nn::Norm::none}; }
-inline Defaults attention_defaults() { return {{2}, false, nn::Norm::batch}; }
+inline Defaults sagan_defaults() { return {{2}, {2}, true, nn::Norm::none}; }
+inline Defaults attention_defaults() { return {{2}, {}, false, nn::Norm::batch}; }
+inline Defaults attention2_defaults() { return {{2}, {2}, false, nn::Norm::batch}; }
 
 /// DCGAN-style networks: batch norm, no attention, no spectral norm.
 using Dcgan = Standard<dcgan_defaults>;
 /// SAGAN (Zhang et al., 2019): self-attention after block 2 in both networks, spectral norm in
 /// both, no batch norm in the discriminator.
 using Sagan = Standard<sagan_defaults>;
-/// The paper's SAGAN variant trained with BCE: self-attention after block 2, batch norm, no
-/// spectral norm (which destabilised its training).
+/// The paper's SAGAN variant trained with BCE, model R (its Table 4): one self-attention block
+/// in total, in the generator after block 2; batch norm, no spectral norm on the conv blocks
+/// (which destabilised its training). The attention's 1×1 convs are spectrally normalised.
 using Attention = Standard<attention_defaults>;
+/// The paper's model S: self-attention after block 2 of both networks (two blocks in total).
+using Attention2 = Standard<attention2_defaults>;
 
 }  // namespace arch
 }  // namespace gan

@@ -61,6 +61,9 @@ struct DiscriminatorOptions {
   TORCH_ARG(bool, norm_first) = true;
   TORCH_ARG(std::vector<int64_t>, attention_at) = {};
   TORCH_ARG(bool, spectral_norm) = false;
+  /// Spectral norm on the attention blocks' four 1×1 convs even when `spectral_norm` is off,
+  /// as the paper's `AttentionBlock` (models.py:12-15).
+  TORCH_ARG(bool, attention_spectral_norm) = true;
   TORCH_ARG(int64_t, num_classes) = 0;
   /// Adds ⟨embed(label), features⟩ to every score (projection discriminator).
   TORCH_ARG(bool, projection) = false;
@@ -101,7 +104,8 @@ class DiscriminatorImpl : public torch::nn::Cloneable<DiscriminatorImpl> {
       in = l.out_channels;
       if (std::count(o.attention_at().begin(), o.attention_at().end(), int64_t(i + 1)))
         blocks->push_back(
-            SelfAttention(SelfAttentionOptions(in).spectral_norm(o.spectral_norm())));
+            SelfAttention(SelfAttentionOptions(in).spectral_norm(o.spectral_norm() ||
+                                                               o.attention_spectral_norm())));
     }
     const auto& h = o.head();
     TORCH_CHECK_VALUE(detail::conv_size(size, h.kernel, h.stride, h.padding) == 1,

@@ -85,6 +85,9 @@ struct GeneratorOptions {
   /// A self-attention block after each of these hidden blocks (1-based).
   TORCH_ARG(std::vector<int64_t>, attention_at) = {};
   TORCH_ARG(bool, spectral_norm) = false;
+  /// Spectral norm on the attention blocks' four 1×1 convs even when `spectral_norm` is off,
+  /// as the paper's `AttentionBlock` (models.py:12-15).
+  TORCH_ARG(bool, attention_spectral_norm) = true;
 
 
  public:
@@ -126,7 +129,8 @@ class GeneratorImpl : public torch::nn::Cloneable<GeneratorImpl> {
       in = o.layers()[i].out_channels;
       if (std::count(o.attention_at().begin(), o.attention_at().end(), int64_t(i + 1)))
         blocks->push_back(
-            SelfAttention(SelfAttentionOptions(in).spectral_norm(o.spectral_norm())));
+            SelfAttention(SelfAttentionOptions(in).spectral_norm(o.spectral_norm() ||
+                                                               o.attention_spectral_norm())));
     }
     const auto& l = o.output();
     output = register_module(

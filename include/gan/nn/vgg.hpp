@@ -20,6 +20,8 @@
 
 namespace gan::nn {
 
+
+
 /// Options of `Vgg`.
 struct VggOptions {
   /* implicit */ VggOptions(int64_t depth = 11) : depth_(depth) {}
@@ -117,6 +119,19 @@ class VggImpl : public torch::nn::Cloneable<VggImpl> {
   }
 
   /// The output of the last conv block (after its max pool), flattened: the paper's features.
+  /// The layer that Fréchet distances in this classifier's space compare: the spatial mean of
+  /// the last conv block's pre-activation (its batch norm's output, or its conv's without batch
+  /// norm), "features.N:mean". After the ReLU, images off the training distribution (a young
+  /// GAN's) leave nearly every unit at 0, so their features are constant and the distance
+  /// measures only the real side; before it they keep their differences.
+  std::string fid_layer() const {
+    int64_t last = -1;
+    for (size_t i = 0; i < features->size(); ++i)
+      if (features->ptr(i)->as<torch::nn::Conv2dImpl>() || features->ptr(i)->as<torch::nn::BatchNorm2dImpl>())
+        last = int64_t(i);
+    return "features." + std::to_string(last) + ":mean";
+  }
+
   torch::Tensor conv_features(const torch::Tensor& x) {
     check_input(x);
     return torch::flatten(features->forward(x), 1);
@@ -125,8 +140,37 @@ class VggImpl : public torch::nn::Cloneable<VggImpl> {
   /// The flattened output of a named layer: "features" (the last conv block, as
   /// `conv_features`), "avgpool", or "classifier.N" (the output of the classifier's N-th
   /// module, e.g. classifier.1 for the first 4096-d layer after its ReLU).
-  torch::Tensor layer_output(const torch::Tensor& x, const std::string& layer) {
+  torch::Tensor layer_output(const torch::Tensor& x, const std::string& name) {
     check_input(x);
+    // "features.N" (the output of features module N, before any in-place ReLU after it),
+    // with ":mean" its spatial mean (C values per image, as Inception's pool3).
+    const bool mean = name.size() > 5 && name.compare(name.size() - 5, 5, ":mean") == 0;
+    const std::string layer = mean ? name.substr(0, name.size() - 5) : name;
+    if (layer.rfind("features.", 0) == 0) {
+      size_t used = 0;
+      int64_t last = -1;
+      try {
+        last = std::stoll(layer.substr(9), &used);
+      } catch (const std::exception&) {
+      }
+      TORCH_CHECK_VALUE(last >= 0 && last < int64_t(features->size()) && used == layer.size() - 9,
+                        "Vgg: unknown layer '", name, "' (expected features.0 .. features.",
+                        features->size() - 1, ", optionally with :mean)");
+      auto h = x;
+      for (int64_t i = 0; i <= last; ++i) {
+        const auto m = features->ptr(size_t(i));
+        if (m->as<torch::nn::ReLUImpl>())
+          h = torch::relu(h);  // not in place: the layer before may be the one asked for
+        else if (auto* conv = m->as<torch::nn::Conv2dImpl>())
+          h = conv->forward(h);
+        else if (auto* bn = m->as<torch::nn::BatchNorm2dImpl>())
+          h = bn->forward(h);
+        else if (auto* pool = m->as<torch::nn::MaxPool2dImpl>())
+          h = pool->forward(h);
+      }
+      return mean ? h.mean({2, 3}) : torch::flatten(h, 1);
+    }
+    TORCH_CHECK_VALUE(!mean, "Vgg: ':mean' goes with a features.N layer, got '", name, "'");
     auto h = features->forward(x);
     if (layer == "features") return torch::flatten(h, 1);
     h = torch::flatten(avgpool->forward(h), 1);

@@ -48,9 +48,13 @@ struct OptimizerOptions {
 
 /// How the networks' weights start.
 enum class WeightInit {
-  paper,   ///< N(0, 0.02) for conv and BN weights, BN bias 0 (the paper's code)
-  dcgan,   ///< N(0, 0.02) for conv weights, N(1, 0.02) for BN weights (Radford et al.)
-  pytorch  ///< libtorch's own defaults
+  /// The paper's `weights_init` (train.py:120-125): conv and transposed-conv weights
+  /// N(0, 0.02), BatchNorm weights N(1, 0.02) and biases 0; the attention blocks' 1×1 convs
+  /// (spectrally normalised) and linear layers keep libtorch's defaults.
+  paper,
+  /// The same draws under DCGAN's name (Radford et al. 2016 define them).
+  dcgan = paper,
+  pytorch  ///< libtorch's own defaults everywhere
 };
 
 /// Options of `Trainer`.
@@ -67,6 +71,10 @@ struct TrainerOptions {
   TORCH_ARG(uint64_t, seed) = 0;
   TORCH_ARG(torch::Device, device) = torch::kCPU;
   TORCH_ARG(WeightInit, init) = WeightInit::paper;
+  /// The generator step reuses the last critic step's fakes (DCGAN's PyTorch example: one
+  /// generator forward less per step) instead of drawing fresh noise and running G again, as
+  /// the paper's code does (train.py:221-223). Off: the paper's step.
+  TORCH_ARG(bool, reuse_fakes) = false;
 };
 
 /// What one `Trainer::step` measured.

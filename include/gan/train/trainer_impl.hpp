@@ -10,6 +10,7 @@
 
 #include <cmath>
 #include <functional>
+#include <set>
 
 namespace gan {
 
@@ -45,16 +46,22 @@ template <Architecture A, loss::AdversarialLoss L, regularizer::LipschitzConstra
           conditioning::Conditioning C>
 void Trainer<A, L, R, C>::init_weights() {
   if (options_.init() == WeightInit::pytorch) return;
-  const double bn_mean = options_.init() == WeightInit::paper ? 0.0 : 1.0;
   torch::NoGradGuard no_grad;
   for (auto* net : {static_cast<torch::nn::Module*>(g_.get()),
                     static_cast<torch::nn::Module*>(d_.get())}) {
+    // The paper's weights_init never reaches the attention blocks' spectrally normalised
+    // convs: they keep libtorch's defaults.
+    std::set<const torch::nn::Module*> keep;
+    for (const auto& m : net->modules())
+      if (dynamic_cast<nn::SelfAttentionImpl*>(m.get()))
+        for (const auto& sub : m->modules()) keep.insert(sub.get());
     for (const auto& m : net->modules()) {
+      if (keep.count(m.get())) continue;
       if (auto* c = dynamic_cast<torch::nn::Conv2dImpl*>(m.get())) c->weight.normal_(0, 0.02);
       if (auto* c = dynamic_cast<torch::nn::ConvTranspose2dImpl*>(m.get()))
         c->weight.normal_(0, 0.02);
       if (auto* b = dynamic_cast<torch::nn::BatchNorm2dImpl*>(m.get()); b && b->options.affine()) {
-        b->weight.normal_(bn_mean, 0.02);
+        b->weight.normal_(1.0, 0.02);
         b->bias.zero_();
       }
     }
@@ -129,18 +136,19 @@ StepStats Trainer<A, L, R, C>::step(const torch::Tensor& real_in, const torch::T
   d_->train();
   StepStats s;
 
-  // The last critic step's fakes are made with the graph kept, and the generator step
-  // reuses them (as the paper's code and PyTorch's DCGAN example do): one generator
-  // forward less per step.
+  // With reuse_fakes the last critic step's fakes are made with the graph kept and the
+  // generator step reuses them (PyTorch's DCGAN example): one generator forward less. Without
+  // it the generator step draws fresh noise and runs G again, as the paper's code does.
+  const bool reuse = options_.reuse_fakes();
   torch::Tensor fake_for_g;
   for (int64_t k = 0; k < options_.n_critic(); ++k) {
     const bool last = k + 1 == options_.n_critic();
     torch::Tensor fake;
     {
-      torch::AutoGradMode keep_graph(last);
+      torch::AutoGradMode keep_graph(reuse && last);
       fake = generate(noise(n), labels);
     }
-    if (last) fake_for_g = fake;
+    if (reuse && last) fake_for_g = fake;
     fake = fake.detach();
     auto out_real = critic(real, labels);
     auto out_fake = critic(fake, labels);
@@ -178,6 +186,7 @@ StepStats Trainer<A, L, R, C>::step(const torch::Tensor& real_in, const torch::T
       for (auto& t : params) t.requires_grad_(true);
     }
   } freeze_d(d_->parameters());
+  if (!reuse) fake_for_g = generate(noise(n), labels);
   auto out_fake = critic(fake_for_g, labels);
   auto g_loss = detail::plus(loss_.generator_loss(out_fake.score),
                              conditioning_.generator_extra_loss(out_fake, labels));
