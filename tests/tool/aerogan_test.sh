@@ -197,6 +197,10 @@ g=pipe/gans/vanilla/generated
 (echo filename,label; tail -n +2 $g/labels.csv | awk 'NR % 2 == 1') > $g/half_b.csv
 "$bin" fid $g/half_a.csv $g/half_b.csv --features classifier --classifier pipe/classifier --n 15 --out fid/halves.csv >/dev/null 2>&1
 "$bin" fid $g/half_a.csv pipe/gans/wgan-gp/generated --features classifier --classifier pipe/classifier --n 15 --out fid/two.csv >/dev/null 2>&1
+"$bin" fid pipe/split/train.csv $g --real-data-dir pipe/data/source --real-class 1 --real-size 16 --features classifier --classifier pipe/classifier --n 15 --out fid/small.csv >/dev/null 2>&1
+"$bin" fid pipe/split/train.csv $g --real-data-dir pipe/data/source --real-class 1 --features classifier --classifier pipe/classifier --n 15 --out fid/full.csv >/dev/null 2>&1
+check "--real-size resizes the real side first (the distance changes)" \
+  '[ -s fid/small.csv ] && [ -s fid/full.csv ] && [ "$(sed -n 2p fid/small.csv | cut -d, -f6)" != "$(sed -n 2p fid/full.csv | cut -d, -f6)" ]'
 check "the classifier-feature distance tells two GANs apart" \
   '[ -s fid/halves.csv ] && [ -s fid/two.csv ] && awk -F, "FNR == 2 { d[FILENAME] = \$6 } END { exit !(d[\"fid/two.csv\"] > 3 * d[\"fid/halves.csv\"] && d[\"fid/two.csv\"] > 0) }" fid/halves.csv fid/two.csv'
 

@@ -360,6 +360,12 @@ TEST(Presets, ModelRHasOneAttentionBlockAndModelSTwo) {
   EXPECT_EQ(attention_blocks(*r.discriminator()), std::make_pair(0, 0));
   EXPECT_EQ(attention_blocks(*s.generator()), std::make_pair(1, 1));
   EXPECT_EQ(attention_blocks(*s.discriminator()), std::make_pair(1, 1));
+  // The paper's 96x96 networks take the same blocks (G's block 2 is 10x10, D's 24x24).
+  const auto paper = gan::NetworkSpec().image_size(96).num_classes(6).layout(gan::Layout::paper96);
+  gan::presets::ConditionalSaganBceS s96(paper);
+  EXPECT_EQ(attention_blocks(*s96.generator()), std::make_pair(1, 1));
+  EXPECT_EQ(attention_blocks(*s96.discriminator()), std::make_pair(1, 1));
+  EXPECT_EQ(s96.sample(torch::tensor({0, 5})).sizes(), (std::vector<int64_t>{2, 3, 96, 96}));
   // Per network, as the spec says.
   gan::presets::ConditionalSaganBce d_only(gan::NetworkSpec(spec).g_attention_at(std::vector<int64_t>{}).d_attention_at(std::vector<int64_t>{1}));
   EXPECT_EQ(attention_blocks(*d_only.generator()).first, 0);
