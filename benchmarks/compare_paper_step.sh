@@ -10,4 +10,4 @@ cmake --build "$build" --target train_step_bench >/dev/null
 echo "== Python (paper's step) =="
 /usr/bin/python3 benchmarks/reference/paper_step.py --steps 5
 echo "== C++ (gan::presets::ConditionalGan, paper96 layout) =="
-"$build"/benchmarks/train_step_bench --benchmark_filter='BM_Step<ConditionalGan>/size:96/attention:0/batch:64/paper:1'
+"$build"/benchmarks/train_step_bench --benchmark_filter='BM_Step<vanilla>/anchor'

@@ -59,14 +59,19 @@ void anchor(benchmark::internal::Benchmark* b) {
   b->Unit(benchmark::kMillisecond)->Iterations(5);
 }
 
-using namespace gan::presets;
-BENCHMARK_TEMPLATE(BM_Step, ConditionalGan)->Apply(anchor);
-BENCHMARK_TEMPLATE(BM_Step, ConditionalGan)->Apply(matrix);
-BENCHMARK_TEMPLATE(BM_Step, ConditionalWgan)->Apply(matrix);
-BENCHMARK_TEMPLATE(BM_Step, ConditionalWganClip)->Apply(matrix);
-BENCHMARK_TEMPLATE(BM_Step, ConditionalWganGp)->Apply(matrix);
-BENCHMARK_TEMPLATE(BM_Step, ConditionalSagan)->Apply(matrix);
-BENCHMARK_TEMPLATE(BM_Step, ConditionalSaganBce)->Apply(matrix);
+// The anchor, then every named variant of the library's one list over the matrix.
+const bool registered = [] {
+  benchmark::RegisterBenchmark("BM_Step<vanilla>/anchor", BM_Step<gan::presets::ConditionalGan>)->Apply(anchor);
+  std::apply(
+      [](const auto&... v) {
+        (benchmark::RegisterBenchmark(("BM_Step<" + std::string(v.name) + ">").c_str(),
+                                      BM_Step<typename std::decay_t<decltype(v)>::type>)
+             ->Apply(matrix),
+         ...);
+      },
+      gan::presets::variants);
+  return true;
+}();
 
 }  // namespace
 

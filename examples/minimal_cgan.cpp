@@ -58,7 +58,7 @@ int main(int argc, char** argv) {
       ("size", po::value<int64_t>()->default_value(32), "image size")
       ("seed", po::value<uint64_t>()->default_value(0), "seed")
       ("variant", po::value<std::string>()->default_value("vanilla"),
-       "vanilla | wgan-gp | sagan");
+       "a variant of gan::presets::variants: vanilla, wgan, wgan-clip, wgan-gp, sagan, sagan-s, sagan-hinge");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, desc), vm);
@@ -80,12 +80,11 @@ int main(int argc, char** argv) {
                           .d_width(16);
     const auto opts = gan::TrainerOptions().seed(vm["seed"].as<uint64_t>()).init(gan::WeightInit::dcgan);
     const auto variant = vm["variant"].as<std::string>();
-    if (variant == "vanilla") return run(gan::presets::ConditionalGan(spec, opts), vm);
-    if (variant == "wgan-gp") return run(gan::presets::ConditionalWganGp(spec, gan::TrainerOptions(opts).n_critic(2)), vm);
-    if (variant == "sagan") return run(gan::presets::ConditionalSagan(spec, opts), vm);
-    std::cerr << "minimal_cgan: unknown --variant '" << variant
-              << "' (expected vanilla, wgan-gp or sagan)\n";
-    return 2;
+    const bool wasserstein = variant.rfind("wgan", 0) == 0;  // two critic steps per G step
+    return gan::presets::visit(variant, [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      return run(gan::presets::make<T>(spec, gan::TrainerOptions(opts).n_critic(wasserstein ? 2 : 1)), vm);
+    });
   } catch (const std::exception& e) {
     std::cerr << "minimal_cgan: " << e.what() << "\n";
     return 1;

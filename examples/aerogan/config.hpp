@@ -34,10 +34,22 @@ inline void one_of(const std::string& what, const std::string& v, const std::vec
   throw std::invalid_argument("--" + what + " '" + v + "' is not one of: " + list);
 }
 
-/// The variants the tool trains.
+/// The variants the tool trains: the library's one list.
 inline const std::vector<std::string>& variants() {
-  static const std::vector<std::string> v{"vanilla", "wgan", "wgan-clip", "wgan-gp", "sagan", "sagan-s", "sagan-hinge"};
+  static const std::vector<std::string> v = gan::presets::variant_names();
   return v;
+}
+
+/// "vanilla (what it is) | wgan (...) | ...", from the library's list.
+inline const std::string& variant_help() {
+  static const std::string text = std::apply(
+      [](const auto&... v) {
+        std::string out;
+        ((out += (out.empty() ? "" : " | ") + std::string(v.name) + " (" + std::string(v.description) + ")"), ...);
+        return out;
+      },
+      gan::presets::variants);
+  return text;
 }
 
 struct TrainConfig {
@@ -145,7 +157,7 @@ inline po::options_description train_options(TrainConfig& c) {
       ("attention-bool", po::value(&c.attention_bool), "the paper's --attention_bool: any non-empty value is true, 'False' included (train.py parses it but its models.py has the attention commented out; ours: --attention false turns it off)");
   po::options_description more("Beyond the paper");
   more.add_options()
-      ("variant", po::value(&c.variant), "vanilla | wgan | wgan-clip | wgan-gp | sagan (the paper's model R: BCE, one attention block, in G after block 2) | sagan-s (model S: a second block, in D after block 2) | sagan-hinge (attention in both, spectral norm, hinge: Zhang et al.)")
+      ("variant", po::value(&c.variant), variant_help().c_str())
       ("data-dir", po::value(&c.data_dir), "folder the CSV's file names are relative to (default: the CSV's folder)")
       ("labels", po::value(&c.csv_file), "same as --csv-file")
       ("out", po::value(&c.out)->default_value(c.out), "output root")
@@ -351,18 +363,12 @@ inline gan::TrainerOptions trainer_options(const TrainConfig& c) {
 /// Makes the trainer of the configuration's variant and calls fn(trainer).
 template <class Fn>
 auto with_trainer(const TrainConfig& c, Fn&& fn) {
-  using namespace gan::presets;
   const auto spec = network_spec(c);
   const auto opts = trainer_options(c);
-  if (c.variant == "wgan") return fn(ConditionalWgan(spec, opts));
-  if (c.variant == "wgan-clip")
-    return fn(ConditionalWganClip(spec, opts, {}, {}, gan::regularizer::WeightClipping(c.clip_value)));
-  if (c.variant == "wgan-gp")
-    return fn(ConditionalWganGp(spec, opts, {}, {}, gan::regularizer::GradientPenalty(c.gp_weight)));
-  if (c.variant == "sagan") return fn(ConditionalSaganBce(spec, opts));
-  if (c.variant == "sagan-s") return fn(ConditionalSaganBceS(spec, opts));
-  if (c.variant == "sagan-hinge") return fn(ConditionalSagan(spec, opts));
-  return fn(ConditionalGan(spec, opts));
+  return gan::presets::visit(c.variant, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    return fn(gan::presets::make<T>(spec, opts, {.clip_value = c.clip_value, .gp_weight = c.gp_weight}));
+  });
 }
 
 /// The classifier of `classify` and `evaluate`: a VGG, from scratch or fine-tuned from

@@ -7,8 +7,8 @@
 // confusion.csv (summed over seeds).
 #include "config.hpp"
 
-#include <gan/data/oversample.hpp>
 #include <gan/data/split_file.hpp>
+#include <gan/experiment/oversampling.hpp>
 
 #include <chrono>
 #include <iomanip>
@@ -17,23 +17,6 @@
 #include <random>
 
 namespace aerogan {
-
-namespace {
-
-struct Arm {
-  std::string name;       // baseline | duplicate | augment | class-weight | gan:NAME
-  std::string synthetic;  // the CSV of a GAN arm
-};
-
-struct Row {
-  std::string arm, set;
-  uint64_t seed;
-  int64_t n_train, n_extra;
-  double share;  // positive share of the training set
-  gan::metrics::ConfusionMatrix m;
-};
-
-}  // namespace
 
 int run_evaluate(const std::vector<std::string>& args) {
   std::string labels, data_dir, target_labels, target_data_dir, out = "out/evaluate", split = "0.7,0.2,0.1",
@@ -78,9 +61,8 @@ int run_evaluate(const std::vector<std::string>& args) {
   const auto fractions = parse_split(split);
   if (resplit && !split_file.empty()) throw std::invalid_argument("--resplit and --split-file exclude each other: a split file is the one split");
 
-  std::vector<Arm> arms;
-  std::map<std::string, std::string> gans;  // name -> CSV, in the order given
-  std::vector<std::string> gan_order;
+  std::map<std::string, std::string> gans;  // name -> CSV
+  std::vector<std::string> gan_order;      // in the order given
   for (const auto& s : synthetic) {
     const auto eq = s.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == s.size())
@@ -89,175 +71,92 @@ int run_evaluate(const std::vector<std::string>& args) {
       throw std::invalid_argument("--synthetic: the name '" + s.substr(0, eq) + "' is given twice");
     gan_order.push_back(s.substr(0, eq));
   }
+  std::vector<std::string> arm_names;
   {
     std::stringstream in(arms_s);
     for (std::string a; std::getline(in, a, ',');) {
       one_of("arms", a, {"baseline", "duplicate", "augment", "class-weight", "gan"});
-      if (a != "gan") {
-        arms.push_back({a, ""});
-      } else {
-        if (gan_order.empty()) throw std::invalid_argument("--arms gan needs at least one --synthetic NAME=CSV");
-        for (const auto& g : gan_order) arms.push_back({"gan:" + g, gans[g]});
-      }
+      if (a == "gan" && gan_order.empty()) throw std::invalid_argument("--arms gan needs at least one --synthetic NAME=CSV");
+      arm_names.push_back(a);
     }
   }
-  if (arms.empty()) throw std::invalid_argument("--arms is empty");
+  if (arm_names.empty()) throw std::invalid_argument("--arms is empty");
+  if (positive < 0 || positive > 1)
+    throw std::invalid_argument("--positive-class " + std::to_string(positive) + " is out of range [0, 2)");
 
   const fs::path dir = out;
   const auto source = load_set(labels, data_dir, c.img_size, c.on_bad, dir / "cache");
   if (source.num_classes != 2)
     throw std::invalid_argument(labels + ": the oversampling experiment needs 2 classes, the CSV has " +
                                 std::to_string(source.num_classes));
-  if (positive < 0 || positive > 1)
-    throw std::invalid_argument("--positive-class " + std::to_string(positive) + " is out of range [0, 2)");
-  gan::data::ImageFolder target;
-  if (!target_labels.empty()) target = load_set(target_labels, target_data_dir, c.img_size, c.on_bad, dir / "cache", 2);
-  std::map<std::string, gan::data::ImageFolder> fakes;
-  for (const auto& [name, csv] : gans) {
-    // Their labels are the GAN's (clusters): every image counts as a positive here.
-    int64_t top = 0;
-    for (const auto& row : gan::data::read_labels_csv(csv)) top = std::max(top, row.label);
-    fakes[name] = load_set(csv, "", c.img_size, c.on_bad, dir / "cache", top + 1);
+  std::vector<std::pair<std::string, gan::experiment::LabelledSet>> tests;
+  if (!target_labels.empty()) {
+    const auto target = load_set(target_labels, target_data_dir, c.img_size, c.on_bad, dir / "cache", 2);
+    tests.emplace_back("target", gan::experiment::LabelledSet{target.images, target.labels});
+  }
+  std::vector<gan::experiment::Arm> arms;
+  for (const auto& a : arm_names) {
+    if (a != "gan") {
+      arms.push_back(gan::experiment::named_arm(a));
+      continue;
+    }
+    for (const auto& g : gan_order) {
+      // Their labels are the GAN's (clusters): every image counts as a positive here.
+      int64_t top = 0;
+      for (const auto& row : gan::data::read_labels_csv(gans[g])) top = std::max(top, row.label);
+      const auto fake = load_set(gans[g], "", c.img_size, c.on_bad, dir / "cache", top + 1);
+      arms.push_back(gan::experiment::synthetic_arm("gan:" + g, fake.images, gans[g]));
+    }
   }
 
-  std::vector<int64_t> y(source.labels.data_ptr<int64_t>(), source.labels.data_ptr<int64_t>() + source.labels.numel());
-  std::cout << "source: " << y.size() << " images, "
-            << std::count(y.begin(), y.end(), positive) << " positive; target: "
-            << (target.images.defined() ? std::to_string(target.images.size(0)) + " images" : "none") << "\n";
-
-  // The one split: from the file, or made once; --resplit makes one per seed.
-  std::vector<std::vector<int64_t>> fixed_parts;
+  gan::experiment::ExperimentOptions o;
+  o.fractions = fractions;
+  o.split_seed = split_seed;
+  o.resplit = resplit;
+  o.seeds = seeds;
+  o.first_seed = seed0;
+  o.target_share = share;
+  o.positive_class = positive;
+  o.select_best_val = select == "best-val";
+  o.classifier = classifier_options(c, 0);
+  o.make_classifier = [&] { return make_classifier(c, 2, false); };
   if (!split_file.empty()) {
+    // The one split, from the file: every source row must be in it.
     std::map<std::string, size_t> part_of;
     for (const auto& row : gan::data::read_split_csv(split_file)) {
       const auto at = std::find(gan::data::split_parts().begin(), gan::data::split_parts().end(), row.part);
       part_of[row.filename] = size_t(at - gan::data::split_parts().begin());
     }
-    fixed_parts.resize(3);
+    o.parts.resize(3);
     for (size_t i = 0; i < source.filenames.size(); ++i) {
       const auto it = part_of.find(source.filenames[i]);
       if (it == part_of.end())
         throw std::invalid_argument(split_file + " has no row for '" + source.filenames[i] + "' of " + labels);
-      fixed_parts[it->second].push_back(int64_t(i));
+      o.parts[it->second].push_back(int64_t(i));
     }
-    std::cout << "split from " << split_file << ": " << fixed_parts[0].size() << " / " << fixed_parts[1].size() << " / "
-              << fixed_parts[2].size() << "\n";
-  } else if (!resplit) {
-    fixed_parts = gan::data::stratified_split(y, fractions, split_seed);
+    std::cout << "split from " << split_file << ": " << o.parts[0].size() << " / " << o.parts[1].size() << " / "
+              << o.parts[2].size() << "\n";
   }
+  const auto y = source.labels;
+  std::cout << "source: " << y.size(0) << " images, " << y.eq(positive).sum().item<int64_t>() << " positive; target: "
+            << (tests.empty() ? std::string("none") : std::to_string(tests[0].second.size()) + " images") << "\n";
 
-  std::vector<Row> rows;
   const auto t0 = std::chrono::steady_clock::now();
-  for (int64_t r = 0; r < seeds; ++r) {
-    const uint64_t seed = seed0 + uint64_t(r);
-    const auto parts = resplit ? gan::data::stratified_split(y, fractions, seed) : fixed_parts;
-    auto [train_x, train_y] = subset(source, parts[0]);
-    std::vector<std::tuple<std::string, at::Tensor, at::Tensor>> sets;
-    for (auto [set, part] : {std::pair{"val", 1}, std::pair{"source-test", 2}}) {
-      auto [sx, sy] = subset(source, parts[size_t(part)]);
-      sets.emplace_back(set, sx, sy);
-    }
-    if (target.images.defined()) sets.emplace_back("target", target.images, target.labels);
-    std::vector<int64_t> pos_idx;
-    for (auto i : parts[0])
-      if (y[size_t(i)] == positive) pos_idx.push_back(i);
-    const int64_t n_train = int64_t(parts[0].size());
-    const int64_t k = gan::data::extra_needed(n_train, int64_t(pos_idx.size()), share);
-    for (const auto& arm : arms) {
-      at::Tensor x = train_x, t = train_y;
-      int64_t extra = 0;
-      auto opts = classifier_options(c, seed);
-      auto add = [&](const at::Tensor& images) {
-        extra = images.size(0);
-        x = at::cat({train_x, images});
-        t = at::cat({train_y, at::full({extra}, positive, at::kLong)});
-      };
-      if (arm.name == "duplicate") {
-        add(source.images.index_select(0, at::tensor(gan::data::draw_with_replacement(pos_idx, k, seed), at::kLong)));
-      } else if (arm.name == "augment") {
-        add(gan::data::augmented_copies(source.images.index_select(0, at::tensor(pos_idx, at::kLong)), k, seed));
-      } else if (arm.name == "class-weight") {
-        std::vector<int64_t> ty(train_y.data_ptr<int64_t>(), train_y.data_ptr<int64_t>() + train_y.numel());
-        opts.class_weights(gan::data::balanced_class_weights(ty, 2));
-      } else if (!arm.synthetic.empty()) {
-        const auto& f = fakes.at(arm.name.substr(4));
-        if (f.images.size(0) < k)
-          throw std::invalid_argument(arm.synthetic + " has " + std::to_string(f.images.size(0)) +
-                                      " images; a positive share of " + std::to_string(share) + " needs " +
-                                      std::to_string(k) + " (generate more)");
-        // k of them, drawn without replacement, differently for every seed.
-        std::vector<int64_t> order(static_cast<size_t>(f.images.size(0)));
-        std::iota(order.begin(), order.end(), 0);
-        std::mt19937_64 rng(seed);
-        for (size_t i = 0; i < size_t(k); ++i) std::swap(order[i], order[i + size_t(rng() % (order.size() - i))]);
-        order.resize(size_t(k));
-        add(f.images.index_select(0, at::tensor(order, at::kLong)));
-      }
-      torch::manual_seed(seed);
-      auto vgg = make_classifier(c, 2, false);
-      const auto start = std::chrono::steady_clock::now();
-      const auto& [vname, val_x, val_y] = sets[0];
-      if (select == "best-val" && val_x.size(0) > 0)
-        gan::train_classifier_best(vgg, x, t, val_x, val_y, 2, opts);
-      else
-        gan::train_classifier(vgg, x, t, opts);
-      std::cout << std::fixed << std::setprecision(3) << "seed " << seed << "  " << std::left << std::setw(16)
-                << arm.name << std::right << " train " << x.size(0) << " (" << extra << " added)";
-      for (auto& [set, sx, sy] : sets) {
-        if (sx.size(0) == 0) continue;
-        const double train_share = t.eq(positive).sum().item<double>() / double(t.size(0));
-        rows.push_back({arm.name, set, seed, x.size(0), extra, train_share, gan::evaluate_classifier(vgg, sx, sy, 2, opts)});
-        const auto rep = gan::metrics::report(rows.back().m, positive);
-        if (set != "val") std::cout << "  " << set << " recall " << rep.recall << " precision " << rep.precision;
-      }
-      std::cout << "  (" << std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() << " s)"
-                << std::defaultfloat << std::endl;
-    }
-  }
-
+  const auto runs = gan::experiment::run_oversampling(
+      {source.images, source.labels}, arms, tests, o, [&](const std::vector<gan::experiment::Run>& r, double secs) {
+        std::cout << std::fixed << std::setprecision(3) << "seed " << r.front().seed << "  " << std::left << std::setw(16)
+                  << r.front().arm << std::right << " train " << r.front().n_train << " (" << r.front().n_added << " added)";
+        for (const auto& run : r) {
+          if (run.set == "val") continue;
+          const auto rep = gan::metrics::report(run.m, positive);
+          std::cout << "  " << run.set << " recall " << rep.recall << " precision " << rep.precision;
+        }
+        std::cout << "  (" << secs << " s)" << std::defaultfloat << std::endl;
+      });
   // results.csv: every run; summary.csv: mean and std over seeds; confusion.csv: summed.
-  std::ostringstream res, sum, conf;
-  res << std::setprecision(6) << "arm,seed,set,n_train,n_added,train_positive_share,accuracy,precision,recall,f1,balanced_accuracy,tn,fp,fn,tp\n";
-  auto cell = [&](const gan::metrics::ConfusionMatrix& m, int64_t t, int64_t p) {
-    return m.counts[size_t(t == 1 ? positive : 1 - positive)][size_t(p == 1 ? positive : 1 - positive)];
-  };
-  for (const auto& row : rows) {
-    const auto r = gan::metrics::report(row.m, positive);
-    res << row.arm << ',' << row.seed << ',' << row.set << ',' << row.n_train << ',' << row.n_extra << ',' << row.share << ','
-        << r.accuracy << ',' << r.precision << ',' << r.recall << ',' << r.f1 << ',' << r.balanced_accuracy << ','
-        << cell(row.m, 0, 0) << ',' << cell(row.m, 0, 1) << ',' << cell(row.m, 1, 0) << ',' << cell(row.m, 1, 1) << '\n';
-  }
-  sum << std::setprecision(6) << "arm,set,seeds,n_train,n_added";
-  for (auto m : {"accuracy", "precision", "recall", "f1", "balanced_accuracy"}) sum << ',' << m << "_mean," << m << "_std";
-  sum << '\n';
-  conf << "arm,set,tn,fp,fn,tp\n";
-  for (const auto& arm : arms)
-    for (std::string set : {"val", "source-test", "target"}) {
-      std::vector<double> v[5];
-      gan::metrics::ConfusionMatrix total(2);
-      int64_t n_train = 0, n_extra = 0;
-      for (const auto& row : rows) {
-        if (row.arm != arm.name || row.set != set) continue;
-        const auto r = gan::metrics::report(row.m, positive);
-        for (int64_t a = 0; a < 2; ++a)
-          for (int64_t b = 0; b < 2; ++b) total.counts[size_t(a)][size_t(b)] += row.m.counts[size_t(a)][size_t(b)];
-        v[0].push_back(r.accuracy), v[1].push_back(r.precision), v[2].push_back(r.recall);
-        v[3].push_back(r.f1), v[4].push_back(r.balanced_accuracy);
-        n_train = row.n_train, n_extra = row.n_extra;
-      }
-      if (v[0].empty()) continue;
-      sum << arm.name << ',' << set << ',' << v[0].size() << ',' << n_train << ',' << n_extra;
-      for (const auto& m : v) {
-        const auto ms = gan::metrics::mean_std(m);
-        sum << ',' << ms.mean << ',' << ms.std;
-      }
-      sum << '\n';
-      conf << arm.name << ',' << set << ',' << cell(total, 0, 0) << ',' << cell(total, 0, 1) << ','
-           << cell(total, 1, 0) << ',' << cell(total, 1, 1) << '\n';
-    }
-  gan::io::write_file_atomically(dir / "results.csv", res.str());
-  gan::io::write_file_atomically(dir / "confusion.csv", conf.str());
-  gan::io::write_file_atomically(dir / "summary.csv", sum.str());
+  gan::experiment::write_results(dir / "results.csv", runs, positive);
+  gan::experiment::confusion(runs, positive).write(dir / "confusion.csv");
+  gan::experiment::summarise(runs, positive).write(dir / "summary.csv");
   std::cout << "evaluated " << arms.size() << " arms x " << seeds << " seeds in "
             << std::setprecision(1) << std::fixed
             << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() << " s; wrote "

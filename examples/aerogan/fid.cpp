@@ -4,6 +4,7 @@
 // each side are cached and reused while its files do not change.
 #include "config.hpp"
 
+#include <gan/data/random.hpp>
 #include <gan/io/features_file.hpp>
 #include <gan/io/image_reader.hpp>
 #include <gan/metrics/fid.hpp>
@@ -65,14 +66,7 @@ Side list_side(const std::string& side, std::string data_dir, int64_t cls, const
 }
 
 /// `n` of the indices `pool`, drawn with a fixed seed (all of them when n is 0 or more).
-std::vector<size_t> draw(std::vector<size_t> pool, int64_t n) {
-  if (n > 0 && int64_t(pool.size()) > n) {
-    std::mt19937_64 rng(0);
-    for (size_t i = 0; i < size_t(n); ++i) std::swap(pool[i], pool[i + size_t(rng() % (pool.size() - i))]);
-    pool.resize(size_t(n));
-  }
-  return pool;
-}
+std::vector<size_t> draw(std::vector<size_t> pool, int64_t n) { return gan::data::draw_without_replacement(std::move(pool), n, 0); }
 
 std::vector<size_t> all_of(const Side& s) {
   std::vector<size_t> v(s.files.size());

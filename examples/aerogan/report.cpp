@@ -5,6 +5,7 @@
 #include "config.hpp"
 
 #include <gan/data/split_file.hpp>
+#include <gan/experiment/oversampling.hpp>
 #include <gan/io/report.hpp>
 
 #include <iomanip>
@@ -120,21 +121,21 @@ int run_report(const std::vector<std::string>& args) {
   // The oversampling experiment.
   const auto summary_file = dir / "evaluate" / "summary.csv";
   if (fs::exists(summary_file)) {
-    const auto s = read_csv(summary_file);
+    const auto s = gan::experiment::Summary::read(summary_file);
     r.heading("Oversampling experiment");
     const std::vector<std::pair<std::string, std::string>> metrics{
         {"recall", "recall"}, {"precision", "precision"}, {"f1", "F1"}, {"balanced_accuracy", "balanced accuracy"}, {"accuracy", "accuracy"}};
-    std::string seeds = s.rows.empty() ? "?" : s.col(s.rows.front(), "seeds");
+    const std::string seeds = s.rows.empty() ? "?" : std::to_string(s.rows.front().seeds);
     for (auto [set, what] : {std::pair{"target", "the target region (another region: the paper's test)"},
                              std::pair{"source-test", "the source region's test split"}}) {
       gan::io::Table t;
       t.header = {"training set", "images added"};
       for (const auto& m : metrics) t.header.push_back(m.second);
       for (const auto& row : s.rows) {
-        if (s.col(row, "set") != set) continue;
-        std::vector<gan::io::Cell> cells{{s.col(row, "arm")}, {s.col(row, "n_added")}};
+        if (row.set != set) continue;
+        std::vector<gan::io::Cell> cells{{row.arm}, {std::to_string(row.n_added)}};
         for (const auto& m : metrics)
-          cells.push_back({number(s.col(row, m.first + "_mean")) + " ± " + number(s.col(row, m.first + "_std"))});
+          cells.push_back({fixed(row.metrics.at(m.first).mean) + " ± " + fixed(row.metrics.at(m.first).std)});
         t.rows.push_back(cells);
       }
       if (t.rows.empty()) continue;
@@ -148,13 +149,12 @@ int run_report(const std::vector<std::string>& args) {
                 "positive clusters.");
     const auto conf_file = dir / "evaluate" / "confusion.csv";
     if (fs::exists(conf_file)) {
-      const auto c = read_csv(conf_file);
       gan::io::Table t;
       t.header = {"training set", "tested on", "TN", "FP", "FN", "TP"};
-      for (const auto& row : c.rows)
-        if (c.col(row, "set") != "val")
-          t.rows.push_back({{c.col(row, "arm")}, {c.col(row, "set")}, {c.col(row, "tn")}, {c.col(row, "fp")},
-                            {c.col(row, "fn")}, {c.col(row, "tp")}});
+      for (const auto& row : gan::experiment::ConfusionTable::read(conf_file).rows)
+        if (row.set != "val")
+          t.rows.push_back({{row.arm}, {row.set}, {std::to_string(row.tn)}, {std::to_string(row.fp)},
+                            {std::to_string(row.fn)}, {std::to_string(row.tp)}});
       t.caption = "Confusion matrices, summed over the seeds (positive: solar panels).";
       r.heading("Confusion matrices", 3).table(t);
     }

@@ -3,9 +3,11 @@
 #include <gan/data/csv.hpp>
 #include <gan/data/image_folder.hpp>
 #include <gan/data/loader.hpp>
+#include <gan/data/oversample.hpp>
 #include <gan/data/split_file.hpp>
 #include <gan/data/synth.hpp>
 #include <gan/data/toy.hpp>
+#include <gan/experiment/oversampling.hpp>
 #include <gan/io/features_file.hpp>
 #include <gan/train/classifier.hpp>
 #include <gan/io/grid.hpp>
@@ -423,6 +425,68 @@ TEST(SplitFile, StratifiedOnceRoundTripsAndNamesBadRows) {
   EXPECT_NE(error("filename,label,part\na.png,0,train\nb.png,1,holdout\n").find("bad.csv:3: part 'holdout' is not train, val or test"), std::string::npos);
   EXPECT_NE(error("filename,label,part\na.png,0,train\na.png,0,test\n").find("bad.csv:3: 'a.png' is listed twice"), std::string::npos);
   EXPECT_NE(error("filename,label\na.png,0\n").find("no 'part' column"), std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST(Experiment, ArmsShareTheSplitAndSeedsAndTheTablesRoundTrip) {
+  namespace ex = gan::experiment;
+  const ex::LabelledSet source{at::cat({rooftops(0, 48, 0), rooftops(48, 12, 1)}),
+                               at::cat({at::zeros({48}, at::kLong), at::ones({12}, at::kLong)})};
+  ex::ExperimentOptions o;
+  o.seeds = 2;
+  o.first_seed = 4;
+  o.classifier = gan::ClassifierOptions().epochs(1).batch_size(16).lr(1e-3);
+  o.make_classifier = [] { return gan::nn::Vgg(gan::nn::VggOptions(11).num_classes(2).width(0.125).hidden(8).pool(1)); };
+  // A user's arm: the training part as it is, under another name. It must see what the
+  // baseline sees and, on the same seed, train the same classifier.
+  std::vector<int64_t> needed, train_sizes;
+  ex::Arm mine{"mine", [&](const ex::ArmInput& in) {
+                 needed.push_back(in.needed);
+                 train_sizes.push_back(in.train.size());
+                 EXPECT_EQ(in.positives.size(0), in.train.labels.eq(1).sum().item<int64_t>());
+                 return ex::ArmOutput{in.train, 0, {}};
+               }};
+  const auto runs = ex::run_oversampling(source, {ex::baseline_arm(), mine, ex::duplicate_arm()}, {}, o);
+  ASSERT_EQ(runs.size(), 2u * 3u * 2u);  // seeds x arms x (val, source-test)
+  // The one split (stratified 70/20/10, split seed 0, as gan::data::stratified_split makes
+  // it) for both seeds, and the positives that bring its training part to a share of 0.35.
+  std::vector<int64_t> labels(48, 0);
+  labels.resize(60, 1);
+  const auto parts = gan::data::stratified_split(labels, {0.7, 0.2, 0.1}, 0);
+  int64_t train_pos = 0;
+  for (auto i : parts[0]) train_pos += labels[size_t(i)];
+  const int64_t n_train = int64_t(parts[0].size()), k = gan::data::extra_needed(n_train, train_pos, 0.35);
+  EXPECT_EQ(needed, (std::vector<int64_t>{k, k}));
+  EXPECT_EQ(train_sizes, (std::vector<int64_t>{n_train, n_train}));
+  EXPECT_GT(k, 0);
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const auto& r = runs[i];
+    if (r.arm != "mine") continue;
+    const auto& b = runs[i - 2];  // the baseline's run of the same seed and set
+    ASSERT_TRUE(b.arm == "baseline" && b.set == r.set && b.seed == r.seed);
+    EXPECT_EQ(b.m.counts, r.m.counts) << "seed " << r.seed << " " << r.set;
+  }
+  for (const auto& r : runs)
+    if (r.arm == "duplicate") EXPECT_TRUE(r.n_added == k && r.n_train == n_train + k && r.train_share >= 0.35);
+  // The tables: one struct each, written and read back.
+  const auto dir = fs::temp_directory_path() / "gan_experiment_test";
+  fs::remove_all(dir);
+  const auto summary = ex::summarise(runs);
+  ASSERT_EQ(summary.rows.size(), 3u * 2u);
+  EXPECT_TRUE(summary.rows[0].arm == "baseline" && summary.rows[0].set == "val" && summary.rows[0].seeds == 2);
+  summary.write(dir / "summary.csv");
+  const auto back = ex::Summary::read(dir / "summary.csv");
+  ASSERT_EQ(back.rows.size(), summary.rows.size());
+  for (size_t i = 0; i < back.rows.size(); ++i)
+    for (const auto& m : ex::metric_names())
+      EXPECT_NEAR(back.rows[i].metrics.at(m).mean, summary.rows[i].metrics.at(m).mean, 1e-5);
+  ex::confusion(runs).write(dir / "confusion.csv");
+  int64_t total = 0;
+  for (const auto& row : ex::ConfusionTable::read(dir / "confusion.csv").rows)
+    if (row.arm == "baseline" && row.set == "source-test") total = row.tn + row.fp + row.fn + row.tp;
+  EXPECT_EQ(total, 2 * int64_t(parts[2].size()));  // two seeds of the test part
+  std::ofstream(dir / "bad.csv") << "arm,set\nbaseline,val\n";
+  EXPECT_THROW(ex::Summary::read(dir / "bad.csv"), gan::data::DataError);
   fs::remove_all(dir);
 }
 

@@ -1,9 +1,11 @@
 // Oversampling: the extra positives reach the requested share, and the baselines do what they say.
 #include <gan/data/oversample.hpp>
+#include <gan/data/random.hpp>
 
 #include <gtest/gtest.h>
 
 #include <map>
+#include <random>
 #include <set>
 
 namespace {
@@ -106,4 +108,25 @@ TEST(Oversample, InterleavedLabelsKeepEveryPrefixWithinOneOfItsShare) {
   EXPECT_THROW(gan::data::interleaved_labels({0, 1}, {1}, 3), std::invalid_argument);
   EXPECT_THROW(gan::data::interleaved_labels({0, 1}, {0, 0}, 3), std::invalid_argument);
   EXPECT_THROW(gan::data::interleaved_labels({0, 1}, {-1, 2}, 3), std::invalid_argument);
+}
+
+TEST(Random, DrawWithoutReplacementIsAPartialFisherYatesOfMt19937) {
+  // The reference: the same shuffle written out, on the standard's mt19937_64.
+  std::vector<int> pool(20);
+  for (int i = 0; i < 20; ++i) pool[size_t(i)] = 100 + i;
+  auto expected = pool;
+  std::mt19937_64 rng(9);
+  for (size_t i = 0; i < 7; ++i) {
+    const size_t j = i + size_t(rng() % (expected.size() - i));
+    std::swap(expected[i], expected[j]);
+  }
+  expected.resize(7);
+  EXPECT_EQ(gan::data::draw_without_replacement(pool, 7, 9), expected);
+  const auto all = gan::data::draw_without_replacement(pool, 20, 9);
+  EXPECT_EQ(std::set<int>(all.begin(), all.end()), std::set<int>(pool.begin(), pool.end()));
+  EXPECT_NE(all, pool);  // all of it, shuffled
+  EXPECT_EQ(gan::data::draw_without_replacement(pool, 0, 9), pool);
+  EXPECT_EQ(gan::data::draw_without_replacement(pool, 21, 9), pool);
+  // SplitMix64's finaliser, from its published constants: splitmix64(0)'s first output.
+  EXPECT_EQ(gan::data::splitmix64_finalize(0x9E3779B97F4A7C15ull), 0xE220A8397B1DCDAFull);
 }

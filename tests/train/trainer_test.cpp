@@ -58,9 +58,7 @@ struct Toy<gan::presets::ConditionalWganClip> {
 
 template <class T>
 class PresetLearns : public ::testing::Test {};
-using Presets = ::testing::Types<gan::presets::ConditionalGan, gan::presets::ConditionalWgan,
-                                 gan::presets::ConditionalWganClip, gan::presets::ConditionalWganGp,
-                                 gan::presets::ConditionalSagan, gan::presets::ConditionalSaganBce>;
+using Presets = gan::presets::VariantTypes<::testing::Types>;  // the one list of named variants
 TYPED_TEST_SUITE(PresetLearns, Presets);
 
 TYPED_TEST(PresetLearns, ConditionalToyProblem) {
@@ -297,7 +295,7 @@ TEST(Trainer, PaperInitIsTrainPyWeightsInit) {
   // train.py:120-125: conv and transposed-conv weights N(0, 0.02), BatchNorm weights
   // N(1, 0.02), biases 0; the attention blocks' spectrally normalised 1x1 convs are never
   // touched, so they keep PyTorch's default (kaiming-uniform, a = sqrt(5): std 1/sqrt(3 fan_in)).
-  gan::presets::ConditionalSaganBceS t(
+  gan::presets::ConditionalSaganS t(
       gan::NetworkSpec().image_size(32).num_classes(3).g_width(32).d_width(32),
       gan::TrainerOptions().seed(1));
   std::vector<at::Tensor> conv, bn_w, bn_b;
@@ -352,22 +350,53 @@ std::pair<int, int> attention_blocks(torch::nn::Module& net) {
   return {blocks, normalised};
 }
 
+TEST(Presets, OneListOfNamedVariants) {
+  EXPECT_EQ(gan::presets::variant_names(),
+            (std::vector<std::string>{"vanilla", "wgan", "wgan-clip", "wgan-gp", "sagan", "sagan-s", "sagan-hinge"}));
+  EXPECT_EQ(gan::presets::name_of<gan::presets::ConditionalWganClip>(), "wgan-clip");
+  EXPECT_EQ(gan::presets::name_of<gan::presets::ConditionalSaganHinge>(), "sagan-hinge");
+  const auto spec = gan::NetworkSpec().image_size(16).num_classes(2).g_width(8).d_width(8);
+  // visit finds the preset by name; make gives it the run-time constraint options.
+  const double c = gan::presets::visit("wgan-clip", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    if constexpr (std::is_same_v<T, gan::presets::ConditionalWganClip>)
+      return gan::presets::make<T>(spec, {}, {.clip_value = 0.03}).constraint().clip_value;
+    else
+      return -1.0;
+  });
+  EXPECT_EQ(c, 0.03);
+  const double w = gan::presets::visit("wgan-gp", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    if constexpr (std::is_same_v<typename T::Constraint, gan::regularizer::GradientPenalty>)
+      return gan::presets::make<T>(spec, {}, {.gp_weight = 12}).constraint().weight;
+    else
+      return -1.0;
+  });
+  EXPECT_EQ(w, 12);
+  try {
+    gan::presets::visit("gan9", [](auto) { return 0; });
+    ADD_FAILURE() << "no throw";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("unknown variant 'gan9' (one of: vanilla, wgan,"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Presets, ModelRHasOneAttentionBlockAndModelSTwo) {
   const auto spec = gan::NetworkSpec().image_size(32).num_classes(3).g_width(32).d_width(32);
-  gan::presets::ConditionalSaganBce r(spec);
-  gan::presets::ConditionalSaganBceS s(spec);
+  gan::presets::ConditionalSagan r(spec);
+  gan::presets::ConditionalSaganS s(spec);
   EXPECT_EQ(attention_blocks(*r.generator()), std::make_pair(1, 1));
   EXPECT_EQ(attention_blocks(*r.discriminator()), std::make_pair(0, 0));
   EXPECT_EQ(attention_blocks(*s.generator()), std::make_pair(1, 1));
   EXPECT_EQ(attention_blocks(*s.discriminator()), std::make_pair(1, 1));
   // The paper's 96x96 networks take the same blocks (G's block 2 is 10x10, D's 24x24).
   const auto paper = gan::NetworkSpec().image_size(96).num_classes(6).layout(gan::Layout::paper96);
-  gan::presets::ConditionalSaganBceS s96(paper);
+  gan::presets::ConditionalSaganS s96(paper);
   EXPECT_EQ(attention_blocks(*s96.generator()), std::make_pair(1, 1));
   EXPECT_EQ(attention_blocks(*s96.discriminator()), std::make_pair(1, 1));
   EXPECT_EQ(s96.sample(torch::tensor({0, 5})).sizes(), (std::vector<int64_t>{2, 3, 96, 96}));
   // Per network, as the spec says.
-  gan::presets::ConditionalSaganBce d_only(gan::NetworkSpec(spec).g_attention_at(std::vector<int64_t>{}).d_attention_at(std::vector<int64_t>{1}));
+  gan::presets::ConditionalSagan d_only(gan::NetworkSpec(spec).g_attention_at(std::vector<int64_t>{}).d_attention_at(std::vector<int64_t>{1}));
   EXPECT_EQ(attention_blocks(*d_only.generator()).first, 0);
   EXPECT_EQ(attention_blocks(*d_only.discriminator()).first, 1);
 }

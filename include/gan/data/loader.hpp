@@ -3,6 +3,7 @@
 /// Batches from an in-memory image set: shuffling, drop_last, augmentations that suit aerial
 /// images (flips and 90° rotations), and a background thread that prepares the next batch.
 
+#include <gan/data/random.hpp>
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 
@@ -90,10 +91,7 @@ class Loader {
 
  private:
   static uint64_t mix(uint64_t a, uint64_t b) {
-    uint64_t z = a * 0x9E3779B97F4A7C15ull + b + 0x632BE59BD9B4E019ull;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
+    return splitmix64_finalize(a * 0x9E3779B97F4A7C15ull + b + 0x632BE59BD9B4E019ull);
   }
   at::Tensor permutation(int64_t epoch) const {
     if (!options_.shuffle) return at::arange(size(), at::kLong);

@@ -23,6 +23,7 @@
 /// auto tile = gan::data::synth_tile(o, 0, 1);                      // one BGR cv::Mat
 /// ```
 
+#include <gan/data/random.hpp>
 #include <gan/io/atomic_file.hpp>
 
 #include <opencv2/core.hpp>
@@ -74,12 +75,7 @@ using P = cv::Point2f;
 using Vec3f = cv::Vec3f;
 
 /// SplitMix64's finaliser: a bijective 64-bit mix.
-inline uint64_t mix64(uint64_t z) {
-  z += 0x9E3779B97F4A7C15ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
+inline uint64_t mix64(uint64_t z) { return splitmix64_finalize(z + 0x9E3779B97F4A7C15ull); }
 
 /// xoshiro256** with our own uniform and normal variates: the same numbers with every compiler
 /// and standard library (std:: distributions are implementation-defined).

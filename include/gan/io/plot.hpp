@@ -325,6 +325,23 @@ inline Axis fit_x_axis(double lo, double hi, int left, int plot_w, const Fonts& 
   return axis;
 }
 
+/// The y axis with as many ticks as fit between `top` and `top + plot_h` (labels `text_h`
+/// high, at least `gap` apart; about one tick per `spacing` pixels at most); log-scaled with
+/// `log`. Also returns the width of its widest label.
+inline std::pair<Axis, int> fit_y_axis(double lo, double hi, bool log, int top, int plot_h, const Fonts& fonts,
+                                       int text_h, int spacing, int gap) {
+  Axis axis;
+  for (int target = std::max(2, plot_h / spacing); target >= 2; --target) {
+    axis = log ? log_axis(lo, hi, target) : linear_axis(lo, hi, target);
+    std::vector<double> positions;
+    for (double t : axis.ticks) positions.push_back(top + (plot_h - 1) * (1 - (t - axis.lo) / (axis.hi - axis.lo)));
+    if (labels_fit(positions, std::vector<int>(positions.size(), text_h), gap)) break;
+  }
+  int width = 0;
+  for (const auto& l : axis.labels) width = std::max(width, text_size(l, fonts.tick, fonts).width);
+  return {axis, width};
+}
+
 /// Draws the grid lines, the ticks and the tick labels of both axes around `plot` (the axes'
 /// rectangle in `image`): labels `pad / 2` from ticks `tick_length` long.
 inline void draw_ticks(cv::Mat& image, const cv::Rect& plot, const Axis& x_axis, const Axis& y_axis,
@@ -445,24 +462,8 @@ inline cv::Mat plot_lines(const std::vector<Series>& series, const PlotOptions& 
   const int plot_h = std::max(20, height - top - bottom);
 
   // y ticks: as many as fit with room between labels.
-  const auto make_y = [&](int target) {
-    return options.log_y ? detail::log_axis(y_lo, y_hi, target)
-                         : detail::linear_axis(y_lo, y_hi, target);
-  };
-  const auto y_pixel = [&](const Axis& a, double v) {
-    return top + (plot_h - 1) * (1 - (v - a.lo) / (a.hi - a.lo));
-  };
-  Axis y_axis;
-  for (int target = std::max(2, plot_h / px(55)); target >= 2; --target) {
-    y_axis = make_y(target);
-    std::vector<double> positions;
-    for (double t : y_axis.ticks) positions.push_back(y_pixel(y_axis, t));
-    if (detail::labels_fit(positions, std::vector<int>(positions.size(), tick_text_h), px(8)))
-      break;
-  }
-  int y_label_w = 0;
-  for (const auto& l : y_axis.labels)
-    y_label_w = std::max(y_label_w, detail::text_size(l, fonts.tick, fonts).width);
+  const auto [y_axis, y_label_w] =
+      detail::fit_y_axis(y_lo, y_hi, options.log_y, top, plot_h, fonts, tick_text_h, px(55), px(8));
   const int left = pad + (options.y_label.empty() ? 0 : label_h + pad + px(4)) + y_label_w +
                    pad / 2 + tick_length;
   const int right = px(24);

@@ -199,20 +199,8 @@ inline cv::Mat scatter_plot(const std::vector<std::array<double, 2>>& points,
   const int bottom = tick_length + pad / 2 + tick_text_h + pad +
                      (options.x_label.empty() ? 0 : label_h + pad + px(4));
   const int plot_h = std::max(20, height - top - bottom);
-  const auto y_pixel = [&](const Axis& a, double v) {
-    return top + (plot_h - 1) * (1 - (v - a.lo) / (a.hi - a.lo));
-  };
-  Axis y_axis;
-  for (int target = std::max(2, plot_h / px(55)); target >= 2; --target) {
-    y_axis = detail::linear_axis(y_lo, y_hi, target);
-    std::vector<double> positions;
-    for (double t : y_axis.ticks) positions.push_back(y_pixel(y_axis, t));
-    if (detail::labels_fit(positions, std::vector<int>(positions.size(), tick_text_h), px(8)))
-      break;
-  }
-  int y_label_w = 0;
-  for (const auto& l : y_axis.labels)
-    y_label_w = std::max(y_label_w, detail::text_size(l, fonts.tick, fonts).width);
+  const auto [y_axis, y_label_w] =
+      detail::fit_y_axis(y_lo, y_hi, false, top, plot_h, fonts, tick_text_h, px(55), px(8));
   const int left = pad + (options.y_label.empty() ? 0 : label_h + pad + px(4)) + y_label_w +
                    pad / 2 + tick_length;
   const int right = legend_w + 2 * pad + px(6);

@@ -112,6 +112,15 @@ struct DownBlockOptions : ConvBlockOptionsBase<DownBlockOptions> {
 };
 
 namespace detail {
+/// Throws unless the block options `o` (UpBlockOptions or DownBlockOptions) describe a conv.
+template <class O>
+void check_geometry(const char* who, const O& o) {
+  TORCH_CHECK_VALUE(o.in_channels() > 0 && o.out_channels() > 0 && o.kernel() > 0 && o.stride() > 0 &&
+                        o.padding() >= 0,
+                    who, ": invalid geometry in=", o.in_channels(), " out=", o.out_channels(),
+                    " kernel=", o.kernel(), " stride=", o.stride(), " padding=", o.padding());
+}
+
 /// The normalisation layer of a block, by kind.
 class BlockNorm {
  public:
@@ -147,10 +156,7 @@ class UpBlockImpl : public torch::nn::Cloneable<UpBlockImpl> {
 
   void reset() override {
     const auto& o = options;
-    TORCH_CHECK_VALUE(o.in_channels() > 0 && o.out_channels() > 0 && o.kernel() > 0 &&
-                          o.stride() > 0 && o.padding() >= 0,
-                      "UpBlock: invalid geometry in=", o.in_channels(), " out=", o.out_channels(),
-                      " kernel=", o.kernel(), " stride=", o.stride(), " padding=", o.padding());
+    detail::check_geometry("UpBlock", o);
     if (o.mode() == Upsample::resize_conv && o.stride() > 1) {
       conv = conv2d(torch::nn::Conv2dOptions(o.in_channels(), o.out_channels(), 3)
                         .padding(1)
@@ -194,11 +200,7 @@ class DownBlockImpl : public torch::nn::Cloneable<DownBlockImpl> {
 
   void reset() override {
     const auto& o = options;
-    TORCH_CHECK_VALUE(o.in_channels() > 0 && o.out_channels() > 0 && o.kernel() > 0 &&
-                          o.stride() > 0 && o.padding() >= 0,
-                      "DownBlock: invalid geometry in=", o.in_channels(), " out=",
-                      o.out_channels(), " kernel=", o.kernel(), " stride=", o.stride(),
-                      " padding=", o.padding());
+    detail::check_geometry("DownBlock", o);
     conv = conv2d(torch::nn::Conv2dOptions(o.in_channels(), o.out_channels(), o.kernel())
                       .stride(o.stride())
                       .padding(o.padding())

@@ -48,6 +48,10 @@ template <Architecture A, loss::AdversarialLoss L, regularizer::LipschitzConstra
           conditioning::Conditioning C>
 class Trainer {
  public:
+  using ArchitectureType = A;
+  using Loss = L;
+  using Constraint = R;
+  using ConditioningType = C;
   using Generator = decltype(std::declval<const A&>().make_generator(std::declval<NetworkSpec>()));
   using Discriminator =
       decltype(std::declval<const A&>().make_discriminator(std::declval<NetworkSpec>()));

@@ -135,6 +135,13 @@ StepStats Trainer<A, L, R, C>::step(const torch::Tensor& real_in, const torch::T
   g_->train();
   d_->train();
   StepStats s;
+  // A loss that is not finite: reported, and its update not applied.
+  auto diverged = [&](const char* which) {
+    s.finite = false;
+    s.diverged = which;
+    s.step = step_;
+    return s;
+  };
 
   // With reuse_fakes the last critic step's fakes are made with the graph kept and the
   // generator step reuses them (PyTorch's DCGAN example): one generator forward less. Without
@@ -162,12 +169,7 @@ StepStats Trainer<A, L, R, C>::step(const torch::Tensor& real_in, const torch::T
     s.grad_norm = pen.grad_norm;
     if constexpr (loss::reports_wasserstein<L>())
       s.wasserstein = detail::to_double(out_real.score.mean() - out_fake.score.mean());
-    if (!std::isfinite(detail::to_double(total))) {
-      s.finite = false;
-      s.diverged = "discriminator";
-      s.step = step_;
-      return s;
-    }
+    if (!std::isfinite(detail::to_double(total))) return diverged("discriminator");
     opt_d_->zero_grad();
     total.backward();
     opt_d_->step();
@@ -191,12 +193,7 @@ StepStats Trainer<A, L, R, C>::step(const torch::Tensor& real_in, const torch::T
   auto g_loss = detail::plus(loss_.generator_loss(out_fake.score),
                              conditioning_.generator_extra_loss(out_fake, labels));
   s.g_loss = detail::to_double(g_loss);
-  if (!std::isfinite(s.g_loss)) {
-    s.finite = false;
-    s.diverged = "generator";
-    s.step = step_;
-    return s;
-  }
+  if (!std::isfinite(s.g_loss)) return diverged("generator");
   opt_g_->zero_grad();
   g_loss.backward();
   opt_g_->step();
