@@ -59,6 +59,22 @@ void anchor(benchmark::internal::Benchmark* b) {
   b->Unit(benchmark::kMillisecond)->Iterations(5);
 }
 
+// Attention variants against each other: the paper's SAGAN (model R) with SAGAN's
+// self-attention or squeeze-and-excitation, after block 2 of both networks, 32x32, batch 64.
+void BM_Attention(benchmark::State& state, gan::nn::AttentionFactory attention) {
+  auto spec = gan::NetworkSpec().image_size(32).num_classes(6).z_dim(64).attention(attention)
+                  .g_attention_at(std::vector<int64_t>{2}).d_attention_at(std::vector<int64_t>{2});
+  const auto device = bench_device();
+  gan::presets::ConditionalSagan trainer(spec, gan::TrainerOptions().device(device));
+  auto x = (torch::rand({64, 3, 32, 32}) * 2 - 1).to(device);
+  auto y = torch::randint(6, {64}, torch::kLong).to(device);
+  trainer.step(x, y);  // warm-up
+  for (auto _ : state) benchmark::DoNotOptimize(trainer.step(x, y).d_loss);
+  state.SetItemsProcessed(state.iterations() * 64);
+}
+BENCHMARK_CAPTURE(BM_Attention, self_attention, gan::nn::self_attention())->Unit(benchmark::kMillisecond)->MinTime(0.5);
+BENCHMARK_CAPTURE(BM_Attention, channel_attention, gan::nn::channel_attention())->Unit(benchmark::kMillisecond)->MinTime(0.5);
+
 // The anchor, then every named variant of the library's one list over the matrix.
 const bool registered = [] {
   benchmark::RegisterBenchmark("BM_Step<vanilla>/anchor", BM_Step<gan::presets::ConditionalGan>)->Apply(anchor);

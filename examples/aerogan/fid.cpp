@@ -6,6 +6,7 @@
 
 #include <gan/data/random.hpp>
 #include <gan/io/features_file.hpp>
+#include <gan/io/hash.hpp>
 #include <gan/io/image_reader.hpp>
 #include <gan/metrics/fid.hpp>
 #include <gan/metrics/fid_inception.hpp>
@@ -230,10 +231,7 @@ int run_fid(const std::vector<std::string>& args) {
     const int64_t first = is_real ? real_size : 0;
     std::string key = space + "|first=" + std::to_string(first);
     for (const auto& f : files) key += '|' + stamp(f);
-    char hex[17];
-    std::snprintf(hex, sizeof hex, "%016llx",
-                  static_cast<unsigned long long>(gan::data::detail::fnv1a(1469598103934665603ull, key)));
-    const auto file = cache / (std::string(hex) + ".pt");
+    const auto file = cache / (gan::io::hex64(gan::io::fnv1a(key)) + ".pt");
     at::Tensor values;
     if (fs::exists(file)) {
       try {

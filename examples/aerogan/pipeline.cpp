@@ -9,6 +9,7 @@
 #include "config.hpp"
 
 #include <gan/data/csv.hpp>
+#include <gan/io/hash.hpp>
 #include <gan/data/oversample.hpp>
 #include <gan/metrics/fid_inception.hpp>
 
@@ -115,13 +116,6 @@ std::vector<std::string> section_args(const Ini& ini, const std::vector<std::str
   std::vector<std::string> args;
   for (const auto& [k, v] : merged) args.push_back("--" + k + "=" + v);
   return args;
-}
-
-std::string hex_hash(const std::string& s) {
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx",
-                static_cast<unsigned long long>(gan::data::detail::fnv1a(1469598103934665603ull, s)));
-  return hex;
 }
 
 struct Stage {
@@ -426,7 +420,7 @@ int run_pipeline(const std::vector<std::string>& args) {
     for (const auto& x : a) sig += '\x1f' + x;
     for (const auto& d : s.deps) sig += '\x1e' + signature.at(d);
     sig += '\x1d' + s.salt;
-    sig = hex_hash(sig);
+    sig = gan::io::hex64(gan::io::fnv1a(sig));
     signature[s.name] = sig;
     const auto stamp = stamps / s.name;
     std::string state;

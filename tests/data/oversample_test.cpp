@@ -1,6 +1,7 @@
 // Oversampling: the extra positives reach the requested share, and the baselines do what they say.
 #include <gan/data/oversample.hpp>
 #include <gan/data/random.hpp>
+#include <gan/io/hash.hpp>
 
 #include <gtest/gtest.h>
 
@@ -127,6 +128,11 @@ TEST(Random, DrawWithoutReplacementIsAPartialFisherYatesOfMt19937) {
   EXPECT_NE(all, pool);  // all of it, shuffled
   EXPECT_EQ(gan::data::draw_without_replacement(pool, 0, 9), pool);
   EXPECT_EQ(gan::data::draw_without_replacement(pool, 21, 9), pool);
+  // FNV-1a's published 64-bit test vectors.
+  EXPECT_EQ(gan::io::fnv1a(""), 0xcbf29ce484222325ull);
+  EXPECT_EQ(gan::io::fnv1a("a"), 0xaf63dc4c8601ec8cull);
+  EXPECT_EQ(gan::io::fnv1a("bc", gan::io::fnv1a("a")), gan::io::fnv1a("abc"));
+  EXPECT_EQ(gan::io::hex64(0xaf63dc4c8601ec8cull), "af63dc4c8601ec8c");
   // SplitMix64's finaliser, from its published constants: splitmix64(0)'s first output.
   EXPECT_EQ(gan::data::splitmix64_finalize(0x9E3779B97F4A7C15ull), 0xE220A8397B1DCDAFull);
 }

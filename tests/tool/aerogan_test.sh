@@ -66,6 +66,9 @@ expect_error "cluster rejects k > n" 2 "--k 500 is out of range [1, 96]" -- "$bi
 expect_error "cluster rejects a missing features file" 2 "nope.pt does not exist" -- "$bin" cluster --features nope.pt
 expect_error "cluster rejects a file that is not a features file" 2 "cannot read features file" -- "$bin" cluster --features data/labels.csv
 
+out=$(cd data && "$bin" classify --labels labels.csv --img-size 32 --epochs 0 --out ../outc --model-name bare 2>&1); rc=$?
+check "a bare CSV name works (its folder is the current one)" '[ $rc -eq 0 ] && [ -f outc/bare/features.pt ]'
+
 # The paper's spellings, an INI config, and command-line flags overriding it.
 printf 'n_epochs = 1\nbatch_size = 16\nimg_size = 32\nlabels = data/labels.csv\ng-width = 8\nd-width = 8\nz-dim = 8\nlr = 0.0005\n' > run.ini
 "$bin" train --config run.ini --model_name 'my_first_gan' --lr 0.0001 --out out >/dev/null 2>&1

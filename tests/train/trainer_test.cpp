@@ -401,17 +401,105 @@ TEST(Presets, ModelRHasOneAttentionBlockAndModelSTwo) {
   EXPECT_EQ(attention_blocks(*d_only.discriminator()).first, 1);
 }
 
-// G's loss on the noise `z`: G as it was before the step, D as the step left it.
-double generator_loss_on(gan::presets::ConditionalGan& before, gan::presets::ConditionalGan& after,
-                         const at::Tensor& z, const at::Tensor& y) {
+// D's scores of G(z) and of `real`: G as it was before the step, D as the step left it.
+template <class T>
+std::pair<at::Tensor, at::Tensor> scores_on(T& before, T& after, const at::Tensor& z, const at::Tensor& real,
+                                            const at::Tensor& y) {
   torch::NoGradGuard no_grad;
   before.generator()->train();
   after.discriminator()->train();
   const auto one_hot = torch::nn::functional::one_hot(y, kClasses).to(at::kFloat);
-  const auto fake = before.generator()->forward(at::cat({z, one_hot}, 1), y);
   const auto planes = one_hot.view({-1, kClasses, 1, 1}).expand({-1, kClasses, kSize, kSize});
-  const auto score = after.discriminator()->forward(at::cat({fake, planes}, 1), y).score;
-  return at::softplus(-score).mean().item<double>();  // BCE against ones
+  const auto fake = before.generator()->forward(at::cat({z, one_hot}, 1), y);
+  return {after.discriminator()->forward(at::cat({fake, planes}, 1), y).score,
+          after.discriminator()->forward(at::cat({real, planes}, 1), y).score};
+}
+
+// G's loss on the noise `z` (BCE against ones).
+double generator_loss_on(gan::presets::ConditionalGan& before, gan::presets::ConditionalGan& after,
+                         const at::Tensor& z, const at::Tensor& y) {
+  const auto real = torch::zeros({y.size(0), 3, kSize, kSize});
+  return at::softplus(-scores_on(before, after, z, real, y).first).mean().item<double>();
+}
+
+// RaGAN (Jolicoeur-Martineau 2019), written as a user writes a loss: one struct, no trainer
+// edit. Its generator term reads D(real).
+struct RelativisticAverageBce {
+  at::Tensor discriminator_loss(const at::Tensor& real, const at::Tensor& fake) const {
+    return (at::softplus(-(real - fake.mean())).mean() + at::softplus(fake - real.mean()).mean()) * 0.5;
+  }
+  at::Tensor generator_loss(const at::Tensor& fake, const at::Tensor& real) const {
+    return (at::softplus(-(fake - real.mean())).mean() + at::softplus(real - fake.mean()).mean()) * 0.5;
+  }
+};
+static_assert(gan::loss::RelativisticLoss<RelativisticAverageBce>);
+static_assert(!gan::loss::RelativisticLoss<gan::loss::NonSaturating>);
+
+TEST(Trainer, ARelativisticLossSeesDRealInTheGeneratorStep) {
+  using Ragan = gan::Trainer<gan::arch::Dcgan, RelativisticAverageBce, gan::regularizer::None,
+                             gan::conditioning::OneHotConcat>;
+  const auto o = gan::TrainerOptions().seed(8);
+  Ragan before(toy_spec(), o), stepped(toy_spec(), o);
+  auto data = at::make_generator<at::CPUGeneratorImpl>(4);
+  auto [x, y] = toy_batch(8, data);
+  const double g_loss = stepped.step(x, y).g_loss;
+  auto rng = at::make_generator<at::CPUGeneratorImpl>(8);
+  at::randn({8, 16}, rng, at::TensorOptions(at::kFloat));  // the critic step's draw
+  const auto z2 = at::randn({8, 16}, rng, at::TensorOptions(at::kFloat));
+  const auto [fake, real] = scores_on(before, stepped, z2, x, y);
+  // The closed form, written out: the fakes must look more real than the average real.
+  const double expected = 0.5 * (at::softplus(-(fake - real.mean())).mean().item<double>() +
+                                 at::softplus(real - fake.mean()).mean().item<double>());
+  EXPECT_NEAR(g_loss, expected, 1e-5);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(stepped.step(x, y).finite);
+}
+
+// A new attention, written as a user writes one: a module and a factory, no trainer or
+// network edit. A learnable gate on the block's input.
+struct GatedIdentityImpl : torch::nn::Cloneable<GatedIdentityImpl> {
+  explicit GatedIdentityImpl(int64_t channels) : channels(channels) { reset(); }
+  void reset() override { gate = register_parameter("gate", torch::zeros({1, channels, 1, 1})); }
+  torch::Tensor forward(const torch::Tensor& x) { return x * (2 * torch::sigmoid(gate)); }
+  int64_t channels;
+  torch::Tensor gate;
+};
+TORCH_MODULE(GatedIdentity);
+
+TEST(Trainer, AttentionIsAnOption) {
+  auto count = [](torch::nn::Module& net, auto* type) {
+    int n = 0;
+    for (const auto& m : net.modules()) n += dynamic_cast<std::remove_pointer_t<decltype(type)>*>(m.get()) != nullptr;
+    return n;
+  };
+  auto spec = toy_spec().g_attention_at(std::vector<int64_t>{1}).d_attention_at(std::vector<int64_t>{1});
+  gan::presets::ConditionalSagan se(gan::NetworkSpec(spec).attention(gan::nn::channel_attention(4)));
+  EXPECT_EQ(count(*se.generator(), (gan::nn::ChannelAttentionImpl*)nullptr), 1);
+  EXPECT_EQ(count(*se.discriminator(), (gan::nn::ChannelAttentionImpl*)nullptr), 1);
+  EXPECT_EQ(count(*se.generator(), (gan::nn::SelfAttentionImpl*)nullptr), 0);
+  gan::presets::ConditionalSagan mine(gan::NetworkSpec(spec).attention(
+      [](int64_t channels, bool) { return torch::nn::AnyModule(GatedIdentity(channels)); }));
+  EXPECT_EQ(count(*mine.generator(), (GatedIdentityImpl*)nullptr), 1);
+  auto data = at::make_generator<at::CPUGeneratorImpl>(2);
+  auto [x, y] = toy_batch(8, data);
+  const auto before = mine.generator()->named_parameters()["blocks.1.gate"].clone();
+  for (auto* t : {&se, &mine}) ASSERT_TRUE(t->step(x, y).finite);
+  EXPECT_FALSE(torch::equal(before, mine.generator()->named_parameters()["blocks.1.gate"])) << "the gate learns";
+}
+
+// An architecture that owns its weight init: the trainer calls it and nothing else.
+struct ConstantInitDcgan : gan::arch::Dcgan {
+  void init_weights(torch::nn::Module& net, gan::WeightInit) const {
+    torch::NoGradGuard no_grad;
+    for (auto& p : net.parameters()) p.fill_(0.01);
+  }
+};
+
+TEST(Trainer, TheArchitectureOwnsItsWeightInit) {
+  gan::Trainer<ConstantInitDcgan, gan::loss::NonSaturating, gan::regularizer::None, gan::conditioning::OneHotConcat> t(
+      toy_spec());
+  for (auto* net : {static_cast<torch::nn::Module*>(t.generator().get()),
+                    static_cast<torch::nn::Module*>(t.discriminator().get())})
+    for (const auto& p : net->named_parameters()) EXPECT_TRUE((p.value() == 0.01f).all().item<bool>()) << p.key();
 }
 
 TEST(Trainer, GeneratorStepDrawsFreshNoiseAsThePaperOrReusesTheCriticFakes) {

@@ -3,6 +3,7 @@
 /// A labelled image folder (images + a `filename,label` CSV), decoded once into a uint8
 /// tensor and cached, so that a second run decodes no image. Needs OpenCV (target gan::io).
 
+#include <gan/io/hash.hpp>
 #include <gan/data/csv.hpp>
 #include <gan/io/atomic_file.hpp>
 #include <gan/io/image_reader.hpp>
@@ -64,25 +65,17 @@ struct ImageFolder {
 };
 
 namespace detail {
-inline uint64_t fnv1a(uint64_t h, std::string_view bytes) {
-  for (unsigned char c : bytes) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
-}
-
 /// A key that changes when the CSV, the options or any listed image file (size, time) does.
 inline std::string cache_key(const ImageFolderOptions& o, const std::vector<LabelRow>& rows) {
   std::ifstream in(o.labels, std::ios::binary);
   std::stringstream csv;
   csv << in.rdbuf();
-  uint64_t h = fnv1a(1469598103934665603ull, csv.str());
+  uint64_t h = io::fnv1a(csv.str());
   std::ostringstream meta;
   meta << std::filesystem::absolute(o.data_dir).string() << '|' << o.image_size << '|'
        << o.num_classes << '|' << int(o.on_bad) << '|' << o.csv.filename_column << '|'
        << o.csv.label_column << "|v1";
-  h = fnv1a(h, meta.str());
+  h = io::fnv1a(meta.str(), h);
   for (const auto& r : rows) {
     std::error_code ec;
     const auto p = o.data_dir / r.filename;
@@ -90,11 +83,9 @@ inline std::string cache_key(const ImageFolderOptions& o, const std::vector<Labe
     const auto time = std::filesystem::last_write_time(p, ec).time_since_epoch().count();
     std::ostringstream s;
     s << r.filename << ':' << (ec ? -1 : int64_t(size)) << ':' << (ec ? 0 : time);
-    h = fnv1a(h, s.str());
+    h = io::fnv1a(s.str(), h);
   }
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
-  return hex;
+  return io::hex64(h);
 }
 
 inline void save_cache(const std::filesystem::path& file, const ImageFolder& d) {
@@ -132,7 +123,9 @@ inline bool load_cache(const std::filesystem::path& file, ImageFolder& d) {
 /// [N, 3, image_size, image_size] uint8, and caches the result in `cache_dir`. Bad rows and
 /// images throw `DataError` naming the file and line, or are skipped and listed with
 /// `OnBad::skip`. An empty result always throws.
-inline ImageFolder load_image_folder(const ImageFolderOptions& o) {
+inline ImageFolder load_image_folder(ImageFolderOptions o) {
+  // A bare CSV name ("labels.csv") has an empty folder: the current one.
+  if (o.data_dir.empty()) o.data_dir = ".";
   if (o.image_size < 4)
     throw std::invalid_argument("image size must be >= 4, got " + std::to_string(o.image_size));
   const std::string csv_name = o.labels.string();

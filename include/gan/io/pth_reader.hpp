@@ -23,7 +23,7 @@
 ///   }
 /// @endcode
 
-#include <gan/data/error.hpp>
+#include <gan/error.hpp>
 
 #include <algorithm>
 #include <array>
@@ -780,16 +780,16 @@ inline Ref read_legacy(std::istream& in) {
 /// (`{"state_dict": {...}}`, `{"model": {...}, "epoch": 3}`) are flattened to dotted names
 /// ("state_dict.conv.weight"); values that are not tensors or dicts are skipped.
 ///
-/// Throws `data::DataError` (a std::runtime_error) whose message starts with the file name and
+/// Throws `gan::Error` (a std::runtime_error) whose message starts with the file name and
 /// says what is wrong: not found, not a PyTorch file, truncated, an unsupported pickle opcode
 /// (in hex), an unsupported storage type or tensor kind.
 inline StateDict read_state_dict(const std::filesystem::path& path) {
   using namespace detail::pth;
   std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) throw data::DataError(path.string(), 0, "file not found");
+  if (!std::filesystem::is_regular_file(path, ec)) throw gan::Error(path.string(), 0, "file not found");
   const uint64_t size = std::filesystem::file_size(path, ec);
   std::ifstream in(path, std::ios::binary);
-  if (!in || ec) throw data::DataError(path.string(), 0, "cannot open the file");
+  if (!in || ec) throw gan::Error(path.string(), 0, "cannot open the file");
   try {
     std::array<unsigned char, 4> head{};
     in.read(reinterpret_cast<char*>(head.data()), 4);
@@ -818,10 +818,10 @@ inline StateDict read_state_dict(const std::filesystem::path& path) {
                       std::to_string(have) + " elements");
     }
     return out;
-  } catch (const data::DataError&) {
+  } catch (const gan::Error&) {
     throw;
   } catch (const std::exception& e) {
-    throw data::DataError(path.string(), 0, e.what());
+    throw gan::Error(path.string(), 0, e.what());
   }
 }
 

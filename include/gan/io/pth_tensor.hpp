@@ -59,7 +59,7 @@ inline std::map<std::string, torch::Tensor> load_pth(const std::filesystem::path
     try {
       out.emplace(name, to_tensor(t));
     } catch (const std::exception& e) {
-      throw data::DataError(path.string(), 0, name + ": " + e.what());
+      throw gan::Error(path.string(), 0, name + ": " + e.what());
     }
   }
   return out;
@@ -89,7 +89,7 @@ inline std::string join(const std::vector<std::string>& v) {
 /// dotted names), converting the dtype where it differs (float64 file into a float32 model).
 /// Everything is checked before anything is copied, so on a throw the module is unchanged.
 ///
-/// Throws `data::DataError` naming the file and: a tensor whose shape differs
+/// Throws `gan::Error` naming the file and: a tensor whose shape differs
 /// ("features.0.weight: the file has [64, 3, 3, 3], the model [32, 3, 3, 3]"); with `strict`,
 /// the names missing from the file and the names the model does not have. Without `strict`
 /// those are only returned.
@@ -107,7 +107,7 @@ inline LoadReport load_into(torch::nn::Module& module, const std::filesystem::pa
   for (const auto& [name, dst] : model) {
     auto it = file.find(name);
     if (it != file.end() && it->second.sizes() != dst.sizes())
-      throw data::DataError(path.string(), 0,
+      throw gan::Error(path.string(), 0,
                             name + ": the file has " + detail::pth::shape_str(it->second.sizes()) +
                                 ", the model " + detail::pth::shape_str(dst.sizes()));
   }
@@ -117,7 +117,7 @@ inline LoadReport load_into(torch::nn::Module& module, const std::filesystem::pa
     if (!report.unexpected.empty())
       msg += " unexpected in the file (not in the model): " + detail::pth::join(report.unexpected) + ";";
     msg.pop_back();
-    throw data::DataError(path.string(), 0, msg);
+    throw gan::Error(path.string(), 0, msg);
   }
   torch::NoGradGuard no_grad;
   for (auto& [name, dst] : model) {

@@ -18,10 +18,24 @@ namespace gan::loss {
 ///
 /// Optional: `static constexpr bool reports_wasserstein = true;` makes the trainer report
 /// mean(real) − mean(fake), the Wasserstein estimate, in each step's figures.
+///
+/// A relativistic loss (RaGAN, Jolicoeur-Martineau 2019) compares fakes with reals in the
+/// generator's step too: it provides `l.generator_loss(fake, real)` instead of
+/// `l.generator_loss(fake)`, and the trainer passes it D(real) of the same batch (see
+/// `RelativisticLoss`).
 template <class L>
 concept AdversarialLoss = requires(L& l, const at::Tensor& t) {
   { l.discriminator_loss(t, t) } -> std::convertible_to<at::Tensor>;
+} && (requires(L& l, const at::Tensor& t) {
   { l.generator_loss(t) } -> std::convertible_to<at::Tensor>;
+} || requires(L& l, const at::Tensor& t) {
+  { l.generator_loss(t, t) } -> std::convertible_to<at::Tensor>;
+});
+
+/// A loss whose generator term reads D(real): `l.generator_loss(fake, real)`.
+template <class L>
+concept RelativisticLoss = AdversarialLoss<L> && requires(L& l, const at::Tensor& t) {
+  { l.generator_loss(t, t) } -> std::convertible_to<at::Tensor>;
 };
 
 /// Whether the trainer reports the Wasserstein estimate for loss `L`.

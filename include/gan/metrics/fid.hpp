@@ -15,7 +15,7 @@
 ///                                                                       fake_features);
 /// ```
 
-#include <gan/cluster/features.hpp>
+#include <gan/linalg/gram.hpp>
 
 #include <Eigen/Core>
 #include <Eigen/Eigenvalues>
@@ -91,7 +91,7 @@ void check_metric_features(
 inline void gram_lower(const Eigen::MatrixXd& x, Eigen::MatrixXd& out, Eigen::Index block = 256) {
   const Eigen::Index d = x.cols();
   out.resize(d, d);
-  const auto tasks = cluster::detail::lower_block_pairs(d, block);
+  const auto tasks = linalg::lower_block_pairs(d, block);
   const auto count = static_cast<std::int64_t>(tasks.size());
 #ifdef _OPENMP  // without OpenMP: one thread, same results
 #pragma omp parallel for schedule(dynamic, 1) if (count > 1)

@@ -12,7 +12,7 @@
 /// auto fake01 = gan::metrics::quantize_like_png(generator(z));
 /// ```
 
-#include <gan/data/error.hpp>
+#include <gan/error.hpp>
 #include <gan/io/pth_tensor.hpp>
 #include <gan/nn/inception.hpp>
 
@@ -112,7 +112,7 @@ inline std::filesystem::path find_fid_weights(const std::string& explicit_path =
 /// or a file of the same keys), in eval mode, on the CPU. Every parameter and running statistic
 /// must be in the file with its shape; the only names allowed to differ are BatchNorm's
 /// `num_batches_tracked` counters (absent from pytorch-fid's file, and unused in eval mode).
-/// Throws data::DataError naming the file, and the tensor on a shape mismatch.
+/// Throws gan::Error naming the file, and the tensor on a shape mismatch.
 inline nn::FidInception load_fid_inception(const std::filesystem::path& weights) {
   nn::FidInception net;
   const auto report = io::load_into(*net, weights, /*strict=*/false);
@@ -138,7 +138,7 @@ inline nn::FidInception load_fid_inception(const std::filesystem::path& weights)
     if (!missing.empty()) msg += " missing from the file " + some(missing) + ";";
     if (!unexpected.empty()) msg += " unexpected in the file " + some(unexpected) + ";";
     msg.pop_back();
-    throw data::DataError(weights.string(), 0, msg);
+    throw gan::Error(weights.string(), 0, msg);
   }
   net->eval();
   return net;

@@ -4,6 +4,7 @@
 
 #include <gan/nn/discriminator.hpp>
 #include <gan/nn/generator.hpp>
+#include <gan/nn/init.hpp>
 #include <gan/nn/network_spec.hpp>
 
 #include <concepts>
@@ -31,6 +32,10 @@ concept DiscriminatorNetwork = requires(D& d, const at::Tensor& t) {
 /// `a.make_discriminator(spec)` a `nn::DiscriminatorNetwork`, made for `spec` (image size,
 /// channels, z_dim + g_condition_dim inputs, channels + d_condition_channels inputs, and the
 /// conditioning switches). They are called once, after the global seed is set.
+///
+/// Optional: `a.init_weights(net, init)` initialises a network it made (each of the two, in
+/// turn) for a `WeightInit`; without it the trainer applies `nn::init_weights`. An
+/// architecture whose layers need another init owns it there.
 template <class A>
 concept Architecture = requires(const A& a, const NetworkSpec& s) {
   { a.make_generator(s) } -> nn::GeneratorNetwork;
@@ -66,6 +71,7 @@ struct Standard {
         .upsample(s.upsample())
         .attention_at(s.g_attention_at().value_or(d.g_attention_at))
         .spectral_norm(s.g_spectral_norm().value_or(d.spectral_norm));
+    if (s.attention()) o.attention(*s.attention());
     TORCH_CHECK_VALUE(o.image_size() == s.image_size(), "the generator makes ", o.image_size(),
                       "x", o.image_size(), " images, but image_size is ", s.image_size(),
                       " (resize_conv keeps only sizes that double exactly)");
@@ -88,8 +94,10 @@ struct Standard {
         .num_classes(s.num_classes())
         .projection(s.projection())
         .aux_classifier(s.aux_classifier());
+    if (s.attention()) o.attention(*s.attention());
     return nn::Discriminator(o);
   }
+  void init_weights(torch::nn::Module& net, WeightInit init) const { nn::init_weights(net, init); }
 };
 
 inline Defaults dcgan_defaults() { return {}; }

@@ -6,7 +6,9 @@
 
 #include <gan/nn/blocks.hpp>
 #include <gan/nn/generator.hpp>
-#include <gan/nn/self_attention.hpp>
+#include <gan/nn/attention.hpp>
+
+#include <map>
 
 #include <torch/nn/modules/container/modulelist.h>
 
@@ -64,6 +66,8 @@ struct DiscriminatorOptions {
   /// Spectral norm on the attention blocks' four 1×1 convs even when `spectral_norm` is off,
   /// as the paper's `AttentionBlock` (models.py:12-15).
   TORCH_ARG(bool, attention_spectral_norm) = true;
+  /// What an attention block is (SAGAN's self-attention by default).
+  TORCH_ARG(AttentionFactory, attention) = self_attention();
   TORCH_ARG(int64_t, num_classes) = 0;
   /// Adds ⟨embed(label), features⟩ to every score (projection discriminator).
   TORCH_ARG(bool, projection) = false;
@@ -88,6 +92,7 @@ class DiscriminatorImpl : public torch::nn::Cloneable<DiscriminatorImpl> {
                       "Discriminator: projection and aux_classifier need num_classes > 0");
     detail::check_attention(o.attention_at(), o.layers().size(), "Discriminator");
     blocks = register_module("blocks", torch::nn::ModuleList());
+    attention.clear();
     int64_t in = o.channels() + o.condition_channels(), size = o.image_size();
     for (size_t i = 0; i < o.layers().size(); ++i) {
       const auto& l = o.layers()[i];
@@ -103,9 +108,7 @@ class DiscriminatorImpl : public torch::nn::Cloneable<DiscriminatorImpl> {
       blocks->push_back(DownBlock(b));
       in = l.out_channels;
       if (std::count(o.attention_at().begin(), o.attention_at().end(), int64_t(i + 1)))
-        blocks->push_back(
-            SelfAttention(SelfAttentionOptions(in).spectral_norm(o.spectral_norm() ||
-                                                               o.attention_spectral_norm())));
+        add_attention(o.attention()(in, o.spectral_norm() || o.attention_spectral_norm()));
     }
     const auto& h = o.head();
     TORCH_CHECK_VALUE(detail::conv_size(size, h.kernel, h.stride, h.padding) == 1,
@@ -146,7 +149,7 @@ class DiscriminatorImpl : public torch::nn::Cloneable<DiscriminatorImpl> {
       if (auto down = std::dynamic_pointer_cast<DownBlockImpl>(m))
         h = down->forward(h, labels);
       else
-        h = m->as<SelfAttentionImpl>()->forward(h);
+        h = attention.at(m.get()).forward(h);
     }
     CriticOutput out{head.forward(h).flatten(1), {}};
     if (options.projection()) {
@@ -160,6 +163,16 @@ class DiscriminatorImpl : public torch::nn::Cloneable<DiscriminatorImpl> {
 
   DiscriminatorOptions options;
   torch::nn::ModuleList blocks{nullptr};
+  /// The attention blocks among `blocks`, by module, to forward them whatever their type.
+  std::map<const torch::nn::Module*, torch::nn::AnyModule> attention;
+
+ private:
+  void add_attention(torch::nn::AnyModule a) {
+    blocks->push_back(a.ptr());
+    attention.emplace(a.ptr().get(), std::move(a));
+  }
+
+ public:
   torch::nn::AnyModule head, embed, classifier;
   int64_t feature_dim = 0;
 };

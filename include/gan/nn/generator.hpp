@@ -4,7 +4,9 @@
 /// self-attention, spectral normalisation and conditional batch norm, sized at run time.
 
 #include <gan/nn/blocks.hpp>
-#include <gan/nn/self_attention.hpp>
+#include <gan/nn/attention.hpp>
+
+#include <map>
 
 #include <torch/nn/modules/container/modulelist.h>
 
@@ -88,6 +90,8 @@ struct GeneratorOptions {
   /// Spectral norm on the attention blocks' four 1×1 convs even when `spectral_norm` is off,
   /// as the paper's `AttentionBlock` (models.py:12-15).
   TORCH_ARG(bool, attention_spectral_norm) = true;
+  /// What an attention block is (SAGAN's self-attention by default).
+  TORCH_ARG(AttentionFactory, attention) = self_attention();
 
 
  public:
@@ -123,14 +127,13 @@ class GeneratorImpl : public torch::nn::Cloneable<GeneratorImpl> {
     TORCH_CHECK_VALUE(!o.layers().empty(), "Generator: needs at least one hidden block");
     detail::check_attention(o.attention_at(), o.layers().size(), "Generator");
     blocks = register_module("blocks", torch::nn::ModuleList());
+    attention.clear();
     int64_t in = o.z_dim() + o.condition_dim();
     for (size_t i = 0; i < o.layers().size(); ++i) {
       blocks->push_back(UpBlock(o.block(in, o.layers()[i])));
       in = o.layers()[i].out_channels;
       if (std::count(o.attention_at().begin(), o.attention_at().end(), int64_t(i + 1)))
-        blocks->push_back(
-            SelfAttention(SelfAttentionOptions(in).spectral_norm(o.spectral_norm() ||
-                                                               o.attention_spectral_norm())));
+        add_attention(o.attention()(in, o.spectral_norm() || o.attention_spectral_norm()));
     }
     const auto& l = o.output();
     output = register_module(
@@ -148,13 +151,23 @@ class GeneratorImpl : public torch::nn::Cloneable<GeneratorImpl> {
       if (auto up = std::dynamic_pointer_cast<UpBlockImpl>(m))
         h = up->forward(h, labels);
       else
-        h = m->as<SelfAttentionImpl>()->forward(h);
+        h = attention.at(m.get()).forward(h);
     }
     return output->forward(h, labels);
   }
 
   GeneratorOptions options;
   torch::nn::ModuleList blocks{nullptr};
+  /// The attention blocks among `blocks`, by module, to forward them whatever their type.
+  std::map<const torch::nn::Module*, torch::nn::AnyModule> attention;
+
+ private:
+  void add_attention(torch::nn::AnyModule a) {
+    blocks->push_back(a.ptr());
+    attention.emplace(a.ptr().get(), std::move(a));
+  }
+
+ public:
   UpBlock output{nullptr};
 };
 TORCH_MODULE(Generator);

@@ -3,6 +3,7 @@
 /// `NetworkSpec`: the run-time description of a GAN's two networks, which an architecture
 /// policy turns into a generator and a discriminator.
 
+#include <gan/nn/attention.hpp>
 #include <gan/nn/blocks.hpp>
 
 #include <optional>
@@ -38,6 +39,8 @@ struct NetworkSpec {
   TORCH_ARG(std::optional<std::vector<int64_t>>, d_attention_at) = std::nullopt;
   TORCH_ARG(std::optional<bool>, g_spectral_norm) = std::nullopt;
   TORCH_ARG(std::optional<bool>, d_spectral_norm) = std::nullopt;
+  /// What an attention block is (both networks); unset: SAGAN's self-attention.
+  TORCH_ARG(std::optional<nn::AttentionFactory>, attention) = std::nullopt;
 
   // Filled by the conditioning policy.
   TORCH_ARG(int64_t, g_condition_dim) = 0;

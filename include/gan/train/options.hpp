@@ -7,6 +7,8 @@
 #include <torch/optim/rmsprop.h>
 #include <torch/types.h>
 
+#include <gan/nn/init.hpp>
+
 #include <memory>
 #include <string>
 
@@ -44,17 +46,6 @@ struct OptimizerOptions {
                                .eps(eps_)
                                .weight_decay(weight_decay_));
   }
-};
-
-/// How the networks' weights start.
-enum class WeightInit {
-  /// The paper's `weights_init` (train.py:120-125): conv and transposed-conv weights
-  /// N(0, 0.02), BatchNorm weights N(1, 0.02) and biases 0; the attention blocks' 1×1 convs
-  /// (spectrally normalised) and linear layers keep libtorch's defaults.
-  paper,
-  /// The same draws under DCGAN's name (Radford et al. 2016 define them).
-  dcgan = paper,
-  pytorch  ///< libtorch's own defaults everywhere
 };
 
 /// Options of `Trainer`.

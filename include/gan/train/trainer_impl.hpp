@@ -4,13 +4,10 @@
 
 #include <gan/train/trainer.hpp>
 
-#include <torch/nn/modules/batchnorm.h>
-#include <torch/nn/modules/conv.h>
 #include <torch/utils.h>
 
 #include <cmath>
 #include <functional>
-#include <set>
 
 namespace gan {
 
@@ -45,26 +42,12 @@ Trainer<A, L, R, C>::Trainer(NetworkSpec spec, TrainerOptions options, A archite
 template <Architecture A, loss::AdversarialLoss L, regularizer::LipschitzConstraint R,
           conditioning::Conditioning C>
 void Trainer<A, L, R, C>::init_weights() {
-  if (options_.init() == WeightInit::pytorch) return;
-  torch::NoGradGuard no_grad;
   for (auto* net : {static_cast<torch::nn::Module*>(g_.get()),
                     static_cast<torch::nn::Module*>(d_.get())}) {
-    // The paper's weights_init never reaches the attention blocks' spectrally normalised
-    // convs: they keep libtorch's defaults.
-    std::set<const torch::nn::Module*> keep;
-    for (const auto& m : net->modules())
-      if (dynamic_cast<nn::SelfAttentionImpl*>(m.get()))
-        for (const auto& sub : m->modules()) keep.insert(sub.get());
-    for (const auto& m : net->modules()) {
-      if (keep.count(m.get())) continue;
-      if (auto* c = dynamic_cast<torch::nn::Conv2dImpl*>(m.get())) c->weight.normal_(0, 0.02);
-      if (auto* c = dynamic_cast<torch::nn::ConvTranspose2dImpl*>(m.get()))
-        c->weight.normal_(0, 0.02);
-      if (auto* b = dynamic_cast<torch::nn::BatchNorm2dImpl*>(m.get()); b && b->options.affine()) {
-        b->weight.normal_(1.0, 0.02);
-        b->bias.zero_();
-      }
-    }
+    if constexpr (requires { arch_.init_weights(*net, options_.init()); })
+      arch_.init_weights(*net, options_.init());
+    else
+      nn::init_weights(*net, options_.init());
   }
 }
 
@@ -190,8 +173,12 @@ StepStats Trainer<A, L, R, C>::step(const torch::Tensor& real_in, const torch::T
   } freeze_d(d_->parameters());
   if (!reuse) fake_for_g = generate(noise(n), labels);
   auto out_fake = critic(fake_for_g, labels);
-  auto g_loss = detail::plus(loss_.generator_loss(out_fake.score),
-                             conditioning_.generator_extra_loss(out_fake, labels));
+  torch::Tensor adversarial;
+  if constexpr (loss::RelativisticLoss<L>)  // the loss compares with D(real) in G's step too
+    adversarial = loss_.generator_loss(out_fake.score, critic(real, labels).score);
+  else
+    adversarial = loss_.generator_loss(out_fake.score);
+  auto g_loss = detail::plus(adversarial, conditioning_.generator_extra_loss(out_fake, labels));
   s.g_loss = detail::to_double(g_loss);
   if (!std::isfinite(s.g_loss)) return diverged("generator");
   opt_g_->zero_grad();
