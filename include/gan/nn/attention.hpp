@@ -14,9 +14,11 @@
 #include <gan/nn/layers.hpp>
 #include <gan/nn/self_attention.hpp>
 
+#include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/linear.h>
 
 #include <functional>
+#include <map>
 
 namespace gan::nn {
 
@@ -66,5 +68,22 @@ inline AttentionFactory channel_attention(int64_t reduction = 8) {
     return torch::nn::AnyModule(ChannelAttention(ChannelAttentionOptions(channels).reduction(reduction)));
   };
 }
+
+/// The attention blocks among a network's `blocks`, by module, so that the network forwards
+/// them whatever their type.
+class AttentionBlocks {
+ public:
+  /// Appends `a` to `blocks` and remembers it.
+  void add(torch::nn::ModuleList& blocks, torch::nn::AnyModule a) {
+    blocks->push_back(a.ptr());
+    modules_.emplace(a.ptr().get(), std::move(a));
+  }
+  void clear() { modules_.clear(); }
+  /// The forward of block `m`, which `add` appended.
+  torch::Tensor forward(const torch::nn::Module* m, const torch::Tensor& x) { return modules_.at(m).forward(x); }
+
+ private:
+  std::map<const torch::nn::Module*, torch::nn::AnyModule> modules_;
+};
 
 }  // namespace gan::nn

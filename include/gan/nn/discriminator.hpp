@@ -8,8 +8,6 @@
 #include <gan/nn/generator.hpp>
 #include <gan/nn/attention.hpp>
 
-#include <map>
-
 #include <torch/nn/modules/container/modulelist.h>
 
 namespace gan::nn {
@@ -108,7 +106,7 @@ class DiscriminatorImpl : public torch::nn::Cloneable<DiscriminatorImpl> {
       blocks->push_back(DownBlock(b));
       in = l.out_channels;
       if (std::count(o.attention_at().begin(), o.attention_at().end(), int64_t(i + 1)))
-        add_attention(o.attention()(in, o.spectral_norm() || o.attention_spectral_norm()));
+        attention.add(blocks, o.attention()(in, o.spectral_norm() || o.attention_spectral_norm()));
     }
     const auto& h = o.head();
     TORCH_CHECK_VALUE(detail::conv_size(size, h.kernel, h.stride, h.padding) == 1,
@@ -149,7 +147,7 @@ class DiscriminatorImpl : public torch::nn::Cloneable<DiscriminatorImpl> {
       if (auto down = std::dynamic_pointer_cast<DownBlockImpl>(m))
         h = down->forward(h, labels);
       else
-        h = attention.at(m.get()).forward(h);
+        h = attention.forward(m.get(), h);
     }
     CriticOutput out{head.forward(h).flatten(1), {}};
     if (options.projection()) {
@@ -163,16 +161,7 @@ class DiscriminatorImpl : public torch::nn::Cloneable<DiscriminatorImpl> {
 
   DiscriminatorOptions options;
   torch::nn::ModuleList blocks{nullptr};
-  /// The attention blocks among `blocks`, by module, to forward them whatever their type.
-  std::map<const torch::nn::Module*, torch::nn::AnyModule> attention;
-
- private:
-  void add_attention(torch::nn::AnyModule a) {
-    blocks->push_back(a.ptr());
-    attention.emplace(a.ptr().get(), std::move(a));
-  }
-
- public:
+  AttentionBlocks attention;
   torch::nn::AnyModule head, embed, classifier;
   int64_t feature_dim = 0;
 };

@@ -6,8 +6,6 @@
 #include <gan/nn/blocks.hpp>
 #include <gan/nn/attention.hpp>
 
-#include <map>
-
 #include <torch/nn/modules/container/modulelist.h>
 
 #include <algorithm>
@@ -133,7 +131,7 @@ class GeneratorImpl : public torch::nn::Cloneable<GeneratorImpl> {
       blocks->push_back(UpBlock(o.block(in, o.layers()[i])));
       in = o.layers()[i].out_channels;
       if (std::count(o.attention_at().begin(), o.attention_at().end(), int64_t(i + 1)))
-        add_attention(o.attention()(in, o.spectral_norm() || o.attention_spectral_norm()));
+        attention.add(blocks, o.attention()(in, o.spectral_norm() || o.attention_spectral_norm()));
     }
     const auto& l = o.output();
     output = register_module(
@@ -151,23 +149,14 @@ class GeneratorImpl : public torch::nn::Cloneable<GeneratorImpl> {
       if (auto up = std::dynamic_pointer_cast<UpBlockImpl>(m))
         h = up->forward(h, labels);
       else
-        h = attention.at(m.get()).forward(h);
+        h = attention.forward(m.get(), h);
     }
     return output->forward(h, labels);
   }
 
   GeneratorOptions options;
   torch::nn::ModuleList blocks{nullptr};
-  /// The attention blocks among `blocks`, by module, to forward them whatever their type.
-  std::map<const torch::nn::Module*, torch::nn::AnyModule> attention;
-
- private:
-  void add_attention(torch::nn::AnyModule a) {
-    blocks->push_back(a.ptr());
-    attention.emplace(a.ptr().get(), std::move(a));
-  }
-
- public:
+  AttentionBlocks attention;
   UpBlock output{nullptr};
 };
 TORCH_MODULE(Generator);
