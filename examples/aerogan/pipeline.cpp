@@ -287,15 +287,14 @@ int run_pipeline(const std::vector<std::string>& args) {
     if (chosen.empty()) throw std::runtime_error(gan_labels + ": no cluster is mostly positive; nothing to generate");
     return chosen;
   };
-  auto positive_ids = [&] {
-    std::string ids;
-    for (const auto& [c, count] : positive_clusters()) ids += (ids.empty() ? "" : ",") + std::to_string(c);
-    return ids;
-  };
-  auto positive_shares = [&] {
-    std::string w;
-    for (const auto& [c, count] : positive_clusters()) w += (w.empty() ? "" : ",") + std::to_string(count);
-    return w;
+  // --classes and --shares of generate, from one reading of the clusters.
+  auto positive_args = [&] {
+    std::string ids, shares;
+    for (const auto& [c, count] : positive_clusters()) {
+      ids += (ids.empty() ? "" : ",") + std::to_string(c);
+      shares += (shares.empty() ? "" : ",") + std::to_string(count);
+    }
+    return std::vector<std::string>{"--classes", ids, "--shares", shares};
   };
   // The GAN's image size (its [train] sections), to which FID resizes the real side.
   auto train_img_size = [&](const std::string& v) {
@@ -304,18 +303,18 @@ int run_pipeline(const std::vector<std::string>& args) {
       if (a.rfind("--img-size=", 0) == 0) size = a.substr(11);
     return size;
   };
-  auto train_positives = [&] {
-    int64_t pos = 0;
-    for (const auto& r : gan::data::read_labels_csv(train_labels)) pos += r.label == 1;
-    return pos;
-  };
-  // Enough generated positives for the target share of the training part and for the FID.
-  auto n_generate = [&] {
+  // The training part's size and positives.
+  auto train_counts = [&] {
     const auto rows = gan::data::read_labels_csv(train_labels);
     int64_t pos = 0;
     for (const auto& r : rows) pos += r.label == 1;
+    return std::pair{int64_t(rows.size()), pos};
+  };
+  // Enough generated positives for the target share of the training part and for the FID.
+  auto n_generate = [&] {
+    const auto [n, pos] = train_counts();
     const int64_t fid_n = std::stoll(ini.get("fid", "n", "512"));
-    return std::to_string(std::max(fid_n, gan::data::extra_needed(int64_t(rows.size()), pos, share)));
+    return std::to_string(std::max(fid_n, gan::data::extra_needed(n, pos, share)));
   };
   std::vector<std::string> synthetic, all_gan_stages;
   for (const auto& v : variant_names) {
@@ -327,9 +326,9 @@ int run_pipeline(const std::vector<std::string>& args) {
                       },
                       run_train, {model}, conditioning == "clusters" ? std::vector<std::string>{"cluster"} : data_dep});
     stages.push_back({"generate." + v, [&, v, model] {
-                        return with({"--model", model.string(), "--out", (model / "generated").string(), "--n",
-                                     n_generate(), "--classes", positive_ids(), "--shares", positive_shares(),
-                                     "--device", device},
+                        return with(with({"--model", model.string(), "--out", (model / "generated").string(), "--n",
+                                          n_generate(), "--device", device},
+                                         positive_args()),
                                     section_args(ini, {"generate"}));
                       },
                       run_generate, {model / "generated"}, {"train." + v}});
@@ -345,7 +344,7 @@ int run_pipeline(const std::vector<std::string>& args) {
                                                      "--cache-dir", (out / "fid" / "cache").string(), "--device", device};
                           if (conditioning == "clusters") a = with(a, {"--real-clusters", gan_labels});
                           // At most n a side (the paper: 512), and no more than the training part's positives.
-                          const int64_t n_fid = std::min<int64_t>(std::stoll(ini.get("fid", "n", "512")), train_positives());
+                          const int64_t n_fid = std::min<int64_t>(std::stoll(ini.get("fid", "n", "512")), train_counts().second);
                           a = with(a, {"--n", std::to_string(n_fid)});
                           return with(a, section_args(ini, {"fid"}, {"features", "n"}));
                         },
