@@ -15,26 +15,16 @@
 
 namespace aerogan {
 
-int run_classify(const std::vector<std::string>& args) {
-  std::string labels, data_dir, out = "out", name = "classifier", split = "0.7,0.2,0.1", layer = "features";
-  uint64_t seed = 0;
-  ClassifierConfig c;
-  po::options_description desc("aerogan classify: train a VGG classifier and export its features");
-  desc.add_options()("help,h", "this help")
-      ("labels", po::value(&labels), "CSV of filename,label")
-      ("data-dir", po::value(&data_dir), "folder the CSV's file names are relative to (default: the CSV's folder)")
-      ("out", po::value(&out)->default_value(out), "output root")
-      ("model-name", po::value(&name)->default_value(name), "output goes to OUT/MODEL_NAME")
-      ("split", po::value(&split)->default_value(split), "stratified train,val,test fractions")
-      ("seed", po::value(&seed)->default_value(seed), "seed")
-      ("layer", po::value(&layer)->default_value(layer), "layer whose flattened output is exported: features (the last conv block, as the paper), avgpool, classifier.N");
-  add_classifier_options(desc, c);
-  po::variables_map vm;
-  if (!parse_or_help(args, desc, vm)) return 0;
+void ClassifyOptions::validate() {
   if (labels.empty()) throw std::invalid_argument("give --labels FILE.csv");
-  check(c);
-  const auto fractions = parse_split(split);
+  c.validate();
+  fractions = parse_split(split);
+}
 
+int run(const ClassifyOptions& o) {
+  const auto& c = o.c;
+  const auto& [labels, data_dir, out, name, layer, seed] = std::tie(o.labels, o.data_dir, o.out, o.model_name, o.layer, o.seed);
+  const auto& fractions = o.fractions;
   const auto data = load_set(labels, data_dir, c.img_size, c.on_bad, fs::path(out) / "cache");
   const int64_t classes = data.num_classes;
   std::vector<int64_t> y(data.labels.data_ptr<int64_t>(), data.labels.data_ptr<int64_t>() + data.labels.numel());
@@ -47,26 +37,21 @@ int run_classify(const std::vector<std::string>& args) {
 
   torch::manual_seed(seed);
   auto vgg = make_classifier(c, classes);
+  if (!c.weights.empty()) std::cout << "loaded ImageNet weights from " << c.weights << "\n";
   const auto opts = classifier_options(c, seed);
   gan::train_classifier(vgg, train_x, train_y, opts, [&](int64_t e, double loss) {
     std::cout << "epoch " << e + 1 << "/" << c.epochs << "  loss " << loss << std::endl;
   });
 
   const auto dir = fs::path(out) / name;
-  std::ostringstream report;
-  report << std::fixed << std::setprecision(4) << "split,accuracy,precision,recall,f1,balanced_accuracy,support\n";
-  for (auto [part, x, t] : {std::tuple{"val", val_x, val_y}, std::tuple{"test", test_x, test_y}}) {
-    if (x.size(0) == 0) continue;
-    const auto r = gan::metrics::report(gan::evaluate_classifier(vgg, x, t, classes, opts));
-    report << part << ',' << r.accuracy << ',' << r.precision << ',' << r.recall << ',' << r.f1 << ','
-           << r.balanced_accuracy << ',' << r.support << '\n';
-  }
-  std::cout << report.str();
-  gan::io::write_file_atomically(dir / "metrics.csv", report.str());
-  torch::serialize::OutputArchive a;
-  vgg->save(a);
-  gan::io::write_atomically(dir / "classifier.pt", [&](const std::string& tmp) { a.save_to(tmp); });
-  gan::io::write_file_atomically(dir / "classifier.ini", classifier_ini(c, classes));
+  gan::ClassifierMetrics metrics;
+  for (auto [part, x, t] : {std::tuple{"val", val_x, val_y}, std::tuple{"test", test_x, test_y}})
+    if (x.size(0) > 0) metrics.rows.push_back({part, gan::metrics::report(gan::evaluate_classifier(vgg, x, t, classes, opts))});
+  std::cout << metrics.text();
+  metrics.write(dir / "metrics.csv");
+  gan::save_classifier(dir, vgg,
+                       {gan::nn::VggOptions(c.depth).batch_norm(c.batch_norm).width(c.width).hidden(c.hidden).pool(c.pool),
+                        c.img_size, !c.weights.empty()});
 
   std::vector<at::Tensor> rows;
   gan::for_each_eval_batch(vgg, data.images, opts, [&](int64_t, const at::Tensor& x) {

@@ -8,65 +8,101 @@
 //   fid       FID / KID between two image sets
 //   evaluate  the oversampling experiment against plain baselines, over seeds
 //   pipeline  the whole method from one config, with a report
-#include "commands.hpp"
 #include "config.hpp"
 
-#include <gan/data/error.hpp>
 #include <gan/data/split_file.hpp>
 #include <gan/data/synth.hpp>
 
 #include <c10/util/Exception.h>
 
+#include <map>
+
 namespace aerogan {
 
-int run_synth(const std::vector<std::string>& args) {
+std::vector<double> parse_split(const std::string& split) {
+  std::vector<double> fractions;
+  std::stringstream s(split);
+  for (std::string f; std::getline(s, f, ',');) {
+    const auto v = gan::io::to_number(f);
+    if (!v) throw std::invalid_argument("--split: '" + f + "' is not a number");
+    fractions.push_back(*v);
+  }
+  if (fractions.size() != 3) throw std::invalid_argument("--split needs three fractions, got '" + split + "'");
+  return fractions;
+}
+
+std::vector<int64_t> parse_list(const std::string& s, const std::string& what) {
+  std::vector<int64_t> out;
+  std::stringstream in(s);
+  for (std::string item; std::getline(in, item, ',');) {
+    try {
+      size_t used = 0;
+      out.push_back(std::stoll(item, &used));
+      if (used != item.size()) throw std::invalid_argument(item);
+    } catch (const std::exception&) {
+      throw std::invalid_argument("--" + what + ": '" + item + "' is not an integer");
+    }
+  }
+  return out;
+}
+
+void ClassifierFlags::validate() const {
+  if (epochs < 0 || batch <= 0) throw std::invalid_argument("--epochs must be >= 0 and --batch-size > 0");
+  if (img_size < 32) throw std::invalid_argument("--img-size must be >= 32, got " + std::to_string(img_size));
+  if (depth != 11 && depth != 16) throw std::invalid_argument("--depth must be 11 or 16, got " + std::to_string(depth));
+  if (!(width > 0) || hidden <= 0 || pool <= 0 || !(lr > 0))
+    throw std::invalid_argument("--width, --hidden, --pool and --lr must be > 0");
+  check_device(device);
+  one_of("on-bad-image", on_bad, {"error", "skip"});
+  if (!weights.empty() && (width != 1.0 || hidden != 4096 || pool != 7))
+    throw std::invalid_argument("--weights needs torchvision's shapes: --width 1 --hidden 4096 --pool 7");
+}
+
+void SynthOptions::validate() {
+  one_of("region", region, {"source", "target"});
+  if (count < 0) throw std::invalid_argument("--count must be >= 0, got " + std::to_string(count));
+  if (size < 32) throw std::invalid_argument("--size must be >= 32, got " + std::to_string(size));
+  if (!(positive_ratio >= 0 && positive_ratio <= 1))
+    throw std::invalid_argument("--positive-ratio must be in [0, 1], got " + format_number(positive_ratio));
+}
+
+int run(const SynthOptions& s) {
   gan::data::SynthOptions o;
-  std::string out = "data/synth", region = "source";
-  po::options_description desc("aerogan synth: make aerial rooftop tiles, some with solar panels");
-  desc.add_options()("help,h", "this help")
-      ("out", po::value(&out)->default_value(out), "output folder (gets images/ and labels.csv)")
-      ("count", po::value(&o.count)->default_value(o.count), "number of tiles")
-      ("size", po::value(&o.size)->default_value(o.size), "tile size in pixels")
-      ("positive-ratio", po::value(&o.positive_ratio)->default_value(o.positive_ratio),
-       "share of tiles with solar panels (the paper: 0.2 source, 0.07 target)")
-      ("region", po::value(&region)->default_value(region), "source | target (palette, roofs, sun, scale differ)")
-      ("seed", po::value(&o.seed)->default_value(o.seed), "seed");
-  po::variables_map vm;
-  if (!parse_or_help(args, desc, vm)) return 0;
-  if (region != "source" && region != "target")
-    throw std::invalid_argument("--region '" + region + "' is not source or target");
-  o.region = region == "source" ? gan::data::Region::source : gan::data::Region::target;
-  const auto positives = gan::data::write_synth_dataset(out, o);
-  std::cout << "wrote " << o.count << " tiles (" << positives << " with solar panels) to " << out
-            << "/images and " << out << "/labels.csv\n";
+  o.count = s.count;
+  o.size = s.size;
+  o.positive_ratio = s.positive_ratio;
+  o.seed = s.seed;
+  o.region = s.region == "source" ? gan::data::Region::source : gan::data::Region::target;
+  const auto positives = gan::data::write_synth_dataset(s.out, o);
+  std::cout << "wrote " << o.count << " tiles (" << positives << " with solar panels) to " << s.out
+            << "/images and " << s.out << "/labels.csv\n";
   return 0;
 }
 
-int run_split(const std::vector<std::string>& args) {
-  std::string labels, out = "split", split = "0.7,0.2,0.1";
-  uint64_t seed = 0;
-  po::options_description desc(
-      "aerogan split: split a labelled set once, stratified by label (the paper: 70/20/10 with the\n"
-      "same positive share in each part). Writes OUT/split.csv (filename,label,part) and OUT/train.csv,\n"
-      "OUT/val.csv, OUT/test.csv (filename,label)");
-  desc.add_options()("help,h", "this help")
-      ("labels", po::value(&labels), "CSV of filename,label")
-      ("out", po::value(&out)->default_value(out), "output folder")
-      ("split", po::value(&split)->default_value(split), "train,val,test fractions")
-      ("seed", po::value(&seed)->default_value(seed), "seed of the split");
-  po::variables_map vm;
-  if (!parse_or_help(args, desc, vm)) return 0;
+void SplitOptions::validate() {
   if (labels.empty()) throw std::invalid_argument("give --labels FILE.csv");
-  const auto rows = gan::data::make_split(gan::data::read_labels_csv(labels), parse_split(split), seed);
-  gan::data::write_split_csv(fs::path(out) / "split.csv", rows);
-  for (const auto& part : gan::data::split_parts()) gan::data::write_part_csv(fs::path(out) / (part + ".csv"), rows, part);
+  fractions = parse_split(split);
+}
+
+int run(const SplitOptions& o) {
+  const auto rows = gan::data::make_split(gan::data::read_labels_csv(o.labels), o.fractions, o.seed);
+  gan::data::write_split_csv(fs::path(o.out) / "split.csv", rows);
+  for (const auto& part : gan::data::split_parts()) gan::data::write_part_csv(fs::path(o.out) / (part + ".csv"), rows, part);
   std::map<std::string, std::pair<int64_t, int64_t>> count;  // part -> (rows, positives)
   for (const auto& r : rows) count[r.part].first++, count[r.part].second += r.label == 1;
-  std::cout << "split " << rows.size() << " rows of " << labels << ":";
+  std::cout << "split " << rows.size() << " rows of " << o.labels << ":";
   for (const auto& part : gan::data::split_parts())
     std::cout << " " << part << " " << count[part].first << " (" << count[part].second << " of label 1)";
-  std::cout << "\nwrote " << (fs::path(out) / "split.csv").string() << " and train.csv, val.csv, test.csv\n";
+  std::cout << "\nwrote " << (fs::path(o.out) / "split.csv").string() << " and train.csv, val.csv, test.csv\n";
   return 0;
+}
+
+void ReportOptions::validate() {
+  if (dir.empty()) throw std::invalid_argument("give --dir OUT (a pipeline's output folder)");
+}
+
+void PipelineOptions::validate() {
+  if (config.empty()) throw std::invalid_argument("give --config FILE.ini (see examples/configs/)");
 }
 
 }  // namespace aerogan
@@ -91,19 +127,19 @@ int main(int argc, char** argv) {
   const std::string cmd = argv[1];
   const auto args = aerogan::normalise_args(argc, argv, 2);
   try {
-    if (cmd == "synth") return aerogan::run_synth(args);
-    if (cmd == "split") return aerogan::run_split(args);
-    if (cmd == "train") return aerogan::run_train(args);
-    if (cmd == "generate") return aerogan::run_generate(args);
-    if (cmd == "classify") return aerogan::run_classify(args);
-    if (cmd == "cluster") return aerogan::run_cluster(args);
-    if (cmd == "evaluate") return aerogan::run_evaluate(args);
-    if (cmd == "fid") return aerogan::run_fid(args);
-    if (cmd == "pipeline") return aerogan::run_pipeline(args);
-    if (cmd == "report") return aerogan::run_report(args);
+    if (cmd == "synth") return aerogan::run_command<aerogan::SynthOptions>(args);
+    if (cmd == "split") return aerogan::run_command<aerogan::SplitOptions>(args);
+    if (cmd == "train") return aerogan::run_command<aerogan::TrainOptions>(args);
+    if (cmd == "generate") return aerogan::run_command<aerogan::GenerateOptions>(args);
+    if (cmd == "classify") return aerogan::run_command<aerogan::ClassifyOptions>(args);
+    if (cmd == "cluster") return aerogan::run_command<aerogan::ClusterOptions>(args);
+    if (cmd == "evaluate") return aerogan::run_command<aerogan::EvaluateOptions>(args);
+    if (cmd == "fid") return aerogan::run_command<aerogan::FidOptions>(args);
+    if (cmd == "pipeline") return aerogan::run_command<aerogan::PipelineOptions>(args);
+    if (cmd == "report") return aerogan::run_command<aerogan::ReportOptions>(args);
     std::cerr << "aerogan: unknown command '" << cmd << "'\n" << usage;
     return 2;
-  } catch (const gan::data::DataError& e) {
+  } catch (const gan::Error& e) {
     std::cerr << "aerogan " << cmd << ": bad input: " << e.what() << "\n";
     return 1;
   } catch (const boost::program_options::error& e) {

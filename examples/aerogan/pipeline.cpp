@@ -5,147 +5,140 @@
 // leaves a stamp in OUT/.stages/ when it is done; a stage whose options and inputs have not
 // changed since is skipped, so a stopped run continues where it stopped (training resumes
 // from its last checkpoint). A stage whose options changed is run again from scratch.
-#include "commands.hpp"
 #include "config.hpp"
 
 #include <gan/data/csv.hpp>
-#include <gan/io/hash.hpp>
 #include <gan/data/oversample.hpp>
+#include <gan/experiment/positive_clusters.hpp>
+#include <gan/io/atomic_file.hpp>
+#include <gan/io/hash.hpp>
+#include <gan/io/ini.hpp>
 #include <gan/metrics/fid_inception.hpp>
 
 #include <chrono>
 #include <functional>
+#include <iomanip>
 #include <map>
 #include <set>
 
 namespace aerogan {
 
-
 namespace {
 
-/// An INI file: sections of ordered key = value entries ('_' in keys read as '-').
-struct Ini {
-  struct Entry {
-    std::string key, value;
-    int line = 0;
-  };
-  fs::path file;
-  std::string text;
-  std::map<std::string, std::vector<Entry>> sections;
-
-  std::string get(const std::string& section, const std::string& key, const std::string& fallback = "") const {
-    auto it = sections.find(section);
-    if (it == sections.end()) return fallback;
-    for (const auto& e : it->second)
-      if (e.key == key) return e.value;
-    return fallback;
-  }
-  std::string where(const std::string& section, const std::string& key) const {
-    for (const auto& e : sections.at(section))
-      if (e.key == key) return file.string() + ":" + std::to_string(e.line);
-    return file.string();
-  }
-};
-
-std::string trim(const std::string& s) {
-  const auto a = s.find_first_not_of(" \t\r");
-  if (a == std::string::npos) return "";
-  return s.substr(a, s.find_last_not_of(" \t\r") - a + 1);
-}
-
-Ini read_ini(const fs::path& file) {
-  std::ifstream in(file);
-  if (!in) throw std::invalid_argument("cannot open the config file " + file.string());
-  Ini ini;
-  ini.file = file;
-  std::string section, line;
-  for (int number = 1; std::getline(in, line); ++number) {
-    ini.text += line + "\n";
-    // Comments: a line starting with # or ;, or " #" / " ;" after a value.
-    for (const char* mark : {" #", "\t#", " ;", "\t;"})
-      if (auto at = line.find(mark); at != std::string::npos) line = line.substr(0, at);
-    line = trim(line);
-    if (line.empty() || line[0] == '#' || line[0] == ';') continue;
-    if (line.front() == '[') {
-      if (line.back() != ']')
-        throw std::invalid_argument(file.string() + ":" + std::to_string(number) + ": bad section header '" + line + "'");
-      section = trim(line.substr(1, line.size() - 2));
-      ini.sections[section];
-      continue;
-    }
-    const auto eq = line.find('=');
-    if (eq == std::string::npos || section.empty())
-      throw std::invalid_argument(file.string() + ":" + std::to_string(number) + ": expected 'key = value' inside a [section], got '" + line + "'");
-    std::string key = trim(line.substr(0, eq));
-    std::replace(key.begin(), key.end(), '_', '-');
-    auto& entries = ini.sections[section];
-    for (const auto& e : entries)
-      if (e.key == key)
-        throw std::invalid_argument(file.string() + ":" + std::to_string(number) + ": '" + key + "' is already set in [" +
-                                    section + "] at line " + std::to_string(e.line));
-    entries.push_back({key, trim(line.substr(eq + 1)), number});
-  }
-  return ini;
-}
+using gan::io::Ini;
 
 std::vector<std::string> split_list(const std::string& s) {
   std::vector<std::string> out;
   std::stringstream in(s);
   for (std::string item; std::getline(in, item, ',');)
-    if (!trim(item).empty()) out.push_back(trim(item));
+    if (!gan::io::detail::trim(item).empty()) out.push_back(gan::io::detail::trim(item));
   return out;
 }
 
 /// "--key=value" for every entry of the sections (but `skip`), later sections overriding
-/// earlier ones. (One token each: options with an implicit value take no separate token.)
+/// earlier ones.
 std::vector<std::string> section_args(const Ini& ini, const std::vector<std::string>& names,
                                       const std::set<std::string>& skip = {}) {
-  std::vector<std::pair<std::string, std::string>> merged;
+  std::vector<gan::io::IniEntry> merged;
   for (const auto& name : names) {
     auto it = ini.sections.find(name);
     if (it == ini.sections.end()) continue;
     for (const auto& e : it->second) {
       if (skip.count(e.key)) continue;
-      auto found = std::find_if(merged.begin(), merged.end(), [&](const auto& kv) { return kv.first == e.key; });
-      if (found != merged.end())
-        found->second = e.value;
-      else
-        merged.emplace_back(e.key, e.value);
+      auto found = std::find_if(merged.begin(), merged.end(), [&](const auto& m) { return m.key == e.key; });
+      if (found != merged.end()) *found = e;
+      else merged.push_back(e);
     }
   }
-  std::vector<std::string> args;
-  for (const auto& [k, v] : merged) args.push_back("--" + k + "=" + v);
-  return args;
+  return ini_args(merged);
+}
+
+using Args = std::vector<std::string>;
+
+Args with(Args a, const Args& more) {
+  a.insert(a.end(), more.begin(), more.end());
+  return a;
+}
+
+/// The option names in `args` ("--name VALUE" or "--name=VALUE").
+std::set<std::string> names_in(const Args& args) {
+  std::set<std::string> out;
+  for (const auto& a : args)
+    if (a.rfind("--", 0) == 0) out.insert(a.substr(2, a.find('=') - 2));
+  return out;
 }
 
 struct Stage {
   std::string name;
-  /// The subcommand's arguments; computed when the stage's turn comes (after its inputs exist).
-  std::function<std::vector<std::string>()> args;
-  std::function<int(const std::vector<std::string>&)> run;
+  /// The sections its options come from (train: [train] and [train.VARIANT]).
+  std::vector<std::string> sections;
+  /// What the pipeline gives it, known before anything runs.
+  Args given;
+  /// The names of what it gives it once the stages before have run, and how to compute them.
+  std::vector<std::string> late_names;
+  std::function<Args()> late;
+  /// The options of its sections.
+  Args section;
+  /// Parses and validates its options (the subcommand's XOptions), and runs it.
+  std::function<void(const Args&)> check;
+  std::function<int(const Args&)> run;
   /// What the stage writes: removed before it runs again with other options.
   std::vector<fs::path> outputs;
   std::vector<std::string> deps;
   /// Anything else the outputs depend on (the report: the config file's text).
   std::string salt = {};
+  /// The option names its sections may not set: the pipeline sets them (and their aliases).
+  std::set<std::string> reserved = {};
+
+  Args args() const { return with(with(given, late ? late() : Args{}), section); }
 };
+
+/// The names of an Options' options that are the same value as `name` (itself and its aliases).
+template <class Options>
+std::set<std::string> same_value(const std::set<std::string>& names) {
+  Options o;
+  OptionSet set(Options::caption());
+  o.describe(set);
+  std::set<std::string> out{"config", "help"};
+  for (const auto& opt : set.options())
+    for (const auto& n : names)
+      if (opt.name == n || set.same_target(opt.name, n)) out.insert(opt.name);
+  return out;
+}
+
+/// A stage that runs subcommand Options.
+template <class Options>
+Stage stage(std::string name, std::vector<std::string> sections, Args given, Args section, std::vector<fs::path> outputs,
+            std::vector<std::string> deps, std::vector<std::string> late_names = {}, std::function<Args()> late = {}) {
+  Stage s;
+  s.name = std::move(name);
+  s.sections = std::move(sections);
+  s.given = std::move(given);
+  s.section = std::move(section);
+  s.late_names = std::move(late_names);
+  s.late = std::move(late);
+  auto names = names_in(s.given);
+  names.insert(s.late_names.begin(), s.late_names.end());
+  s.reserved = same_value<Options>(names);
+  s.check = [](const Args& a) { parse<Options>(a, false); };
+  s.run = [](const Args& a) { return run_command<Options>(a); };
+  s.outputs = std::move(outputs);
+  s.deps = std::move(deps);
+  return s;
+}
 
 }  // namespace
 
-int run_pipeline(const std::vector<std::string>& args) {
-  std::string config, force;
-  bool dry_run = false;
-  po::options_description desc(
-      "aerogan pipeline --config FILE: the whole method (classify, cluster, train, generate, fid,\n"
-      "evaluate, report) from one INI file; finished stages are skipped when run again");
-  desc.add_options()("help,h", "this help")
-      ("config", po::value(&config), "the INI file (see examples/configs/)")
-      ("force", po::value(&force), "stages to run again even when up to date, e.g. evaluate,report, or all")
-      ("dry-run", po::bool_switch(&dry_run), "print what would run, run nothing");
-  po::variables_map vm;
-  if (!parse_or_help(args, desc, vm)) return 0;
-  if (config.empty()) throw std::invalid_argument("give --config FILE.ini (see examples/configs/)");
-  const Ini ini = read_ini(config);
+int run(const PipelineOptions& po_) {
+  const std::string& config = po_.config;
+  const bool dry_run = po_.dry_run;
+  Ini ini;
+  try {
+    ini = gan::io::read_ini(config);
+  } catch (const gan::Error& e) {
+    throw std::invalid_argument(std::string("the config file ") + e.what());
+  }
+  auto at_line = [&](int64_t line) { return ini.file.string() + ":" + std::to_string(line); };
 
   // Sections and the keys of the pipeline's own sections.
   const std::map<std::string, std::set<std::string>> own{
@@ -154,7 +147,7 @@ int run_pipeline(const std::vector<std::string>& args) {
                 "target-count", "target-positive-ratio", "seed"}}};
   std::set<std::string> known{"pipeline", "data", "classify", "cluster", "train", "generate", "fid", "evaluate"};
   const auto variant_names = split_list(ini.get("pipeline", "variants", "vanilla"));
-  if (variant_names.empty()) throw std::invalid_argument(ini.file.string() + ": [pipeline] variants is empty");
+  if (variant_names.empty()) throw std::invalid_argument(ini.where("pipeline", "variants") + ": [pipeline] variants is empty");
   for (const auto& v : variant_names) {
     if (std::find(variants().begin(), variants().end(), v) == variants().end()) {
       std::string list;
@@ -164,37 +157,39 @@ int run_pipeline(const std::vector<std::string>& args) {
     known.insert("train." + v);
   }
   for (const auto& [name, entries] : ini.sections) {
-    if (!known.count(name))
+    if (name.empty() && !entries.empty())
+      throw std::invalid_argument(at_line(entries.front().line) + ": '" + entries.front().key + " = ...' is outside a [section]");
+    if (!name.empty() && !known.count(name))
       throw std::invalid_argument(ini.file.string() + ": unknown section [" + name + "] (sections: pipeline, data, classify, cluster, train, train.VARIANT for each of [pipeline] variants, generate, fid, evaluate)");
     if (auto it = own.find(name); it != own.end())
       for (const auto& e : entries)
-        if (!it->second.count(e.key))
-          throw std::invalid_argument(ini.file.string() + ":" + std::to_string(e.line) + ": unknown key '" + e.key + "' in [" + name + "]");
-  }
-  // Options the pipeline sets itself may not be given in the stage sections.
-  const std::map<std::string, std::set<std::string>> reserved{
-      {"classify", {"labels", "data-dir", "out", "model-name", "seed", "device"}},
-      {"cluster", {"features", "out", "data-dir", "seed"}},
-      {"train", {"labels", "csv-file", "data-dir", "out", "model-name", "variant", "seed", "device", "resume", "config"}},
-      {"fid", {"real", "fake", "classifier", "out", "cache-dir", "device", "real-class", "fake-class", "real-data-dir",
-               "fake-data-dir", "real-size", "real-clusters"}},
-      {"generate", {"model", "out", "n", "classes", "shares", "device"}},
-      {"evaluate", {"labels", "data-dir", "target-labels", "target-data-dir", "synthetic", "out", "seed", "device",
-                    "split", "split-file", "split-seed", "resplit"}}};
-  for (const auto& [name, entries] : ini.sections) {
-    const auto base = name.rfind("train.", 0) == 0 ? std::string("train") : name;
-    if (auto it = reserved.find(base); it != reserved.end())
-      for (const auto& e : entries)
-        if (it->second.count(e.key))
-          throw std::invalid_argument(ini.file.string() + ":" + std::to_string(e.line) + ": '" + e.key + "' in [" + name +
-                                      "] is set by the pipeline itself (see [pipeline] and [data])");
+        if (!it->second.count(e.key)) throw std::invalid_argument(at_line(e.line) + ": unknown key '" + e.key + "' in [" + name + "]");
   }
 
+  // The pipeline's own values, checked now.
+  auto value_of = [&](const std::string& section, const std::string& key, const std::string& fallback, auto parse_fn) {
+    const std::string v = ini.get(section, key, fallback);
+    try {
+      return parse_fn(v);
+    } catch (const std::exception&) {
+      throw std::invalid_argument(ini.where(section, key) + ": [" + section + "] " + key + " = '" + v + "' is not a valid value");
+    }
+  };
+  auto integer = [](const std::string& v) {
+    size_t used = 0;
+    const auto x = std::stoll(v, &used);
+    if (used != v.size() || x < 0) throw std::invalid_argument(v);
+    return x;
+  };
   const fs::path out = ini.get("pipeline", "out", "out/pipeline");
-  const std::string seed = ini.get("pipeline", "seed", "0"), device = ini.get("pipeline", "device", "cpu");
+  const std::string seed = std::to_string(value_of("pipeline", "seed", "0", integer));
+  const std::string device = ini.get("pipeline", "device", "cpu");
   const std::string conditioning = ini.get("pipeline", "conditioning", "clusters");
   one_of("conditioning", conditioning, {"clusters", "classes"});
-  one_of("device", device, {"cpu", "cuda"});
+  check_device(device);
+  const std::string split_fractions = ini.get("pipeline", "split", "0.7,0.2,0.1");
+  value_of("pipeline", "split", "0.7,0.2,0.1", [](const std::string& v) { return parse_split(v); });
+  const int64_t fid_n = value_of("fid", "n", "512", integer);
 
   // The data: given, or the built-in rooftops of two regions.
   std::string labels = ini.get("data", "labels"), data_dir = ini.get("data", "data-dir"),
@@ -208,7 +203,7 @@ int run_pipeline(const std::vector<std::string>& args) {
     target_labels = (out / "data" / "target" / "labels.csv").string();
     target_dir = (out / "data" / "target").string();
   }
-  const double share = std::stod(ini.get("evaluate", "target-share", "0.35"));
+  const double share = value_of("evaluate", "target-share", "0.35", [](const std::string& v) { return std::stod(v); });
   std::string fid_features = ini.get("fid", "features", "auto");
   one_of("fid features", fid_features, {"auto", "inception", "classifier", "both"});
   if (fid_features == "auto") {
@@ -221,87 +216,60 @@ int run_pipeline(const std::vector<std::string>& args) {
                    "classifier's features (set [fid] weights to pt_inception-2015-12-05-6726825d.pth for FID)\n";
     }
   }
-  auto with = [](std::vector<std::string> a, const std::vector<std::string>& more) {
-    a.insert(a.end(), more.begin(), more.end());
-    return a;
-  };
 
   std::vector<Stage> stages;
   if (synth) {
-    stages.push_back({"data", [&] {
-                        return std::vector<std::string>{ini.get("data", "count", "1200"), ini.get("data", "size", "32"),
-                                                        ini.get("data", "positive-ratio", "0.2"),
-                                                        ini.get("data", "target-count", "600"),
-                                                        ini.get("data", "target-positive-ratio", "0.07"),
-                                                        ini.get("data", "seed", "1")};
-                      },
-                      [&](const std::vector<std::string>& a) {
-                        run_synth({"--out", (out / "data" / "source").string(), "--count", a[0], "--size", a[1],
-                                   "--positive-ratio", a[2], "--region", "source", "--seed", a[5]});
-                        return run_synth({"--out", (out / "data" / "target").string(), "--count", a[3], "--size", a[1],
-                                          "--positive-ratio", a[4], "--region", "target", "--seed", a[5] + "1"});
-                      },
-                      {out / "data"},
-                      {}});
+    // Two calls of synth: the source and the target region.
+    const auto source_args = Args{"--out", (out / "data" / "source").string(), "--count", ini.get("data", "count", "1200"),
+                                  "--size", ini.get("data", "size", "32"), "--positive-ratio",
+                                  ini.get("data", "positive-ratio", "0.2"), "--region", "source", "--seed",
+                                  ini.get("data", "seed", "1")};
+    const auto target_args = Args{"--out", (out / "data" / "target").string(), "--count", ini.get("data", "target-count", "600"),
+                                  "--size", ini.get("data", "size", "32"), "--positive-ratio",
+                                  ini.get("data", "target-positive-ratio", "0.07"), "--region", "target", "--seed",
+                                  ini.get("data", "seed", "1") + "1"};
+    Stage s = stage<SynthOptions>("data", {"data"}, with(source_args, target_args), {}, {out / "data"}, {});
+    const size_t half = source_args.size();
+    auto halves = [half](const Args& a) { return std::pair{Args(a.begin(), a.begin() + long(half)), Args(a.begin() + long(half), a.end())}; };
+    s.check = [halves](const Args& a) {
+      parse<SynthOptions>(halves(a).first, false);
+      parse<SynthOptions>(halves(a).second, false);
+    };
+    s.run = [halves](const Args& a) {
+      run_command<SynthOptions>(halves(a).first);
+      return run_command<SynthOptions>(halves(a).second);
+    };
+    s.reserved.clear();
+    stages.push_back(s);
   }
   // The one split, made before any stage sees the data: classify, cluster and the GANs see the
   // training part only; evaluate keeps validation for model selection and test for the numbers.
   const fs::path split_dir = out / "split";
   const std::string train_labels = (split_dir / "train.csv").string(), split_csv = (split_dir / "split.csv").string();
-  const std::string split_fractions = ini.get("pipeline", "split", "0.7,0.2,0.1");
-  parse_split(split_fractions);
-  stages.push_back({"split", [&] {
-                      return std::vector<std::string>{"--labels", labels, "--out", split_dir.string(), "--split",
-                                                      split_fractions, "--seed", seed};
-                    },
-                    run_split, {split_dir}, synth ? std::vector<std::string>{"data"} : std::vector<std::string>{}});
+  stages.push_back(stage<SplitOptions>("split", {}, {"--labels", labels, "--out", split_dir.string(), "--split", split_fractions, "--seed", seed},
+                                       {}, {split_dir}, synth ? std::vector<std::string>{"data"} : std::vector<std::string>{}));
   const std::vector<std::string> data_dep{"split"};
-  stages.push_back({"classify", [&] {
-                      return with({"--labels", train_labels, "--data-dir", data_dir, "--out", out.string(), "--model-name",
-                                   "classifier", "--seed", seed, "--device", device},
-                                  section_args(ini, {"classify"}));
-                    },
-                    run_classify, {out / "classifier"}, data_dep});
-  stages.push_back({"cluster", [&] {
-                      return with({"--features", (out / "classifier" / "features.pt").string(), "--out",
-                                   (out / "clusters").string(), "--data-dir", data_dir, "--seed", seed},
-                                  section_args(ini, {"cluster"}));
-                    },
-                    run_cluster, {out / "clusters"}, {"classify"}});
+  stages.push_back(stage<ClassifyOptions>("classify", {"classify"},
+                                          {"--labels", train_labels, "--data-dir", data_dir, "--out", out.string(), "--model-name",
+                                           "classifier", "--seed", seed, "--device", device},
+                                          section_args(ini, {"classify"}), {out / "classifier"}, data_dep));
+  stages.push_back(stage<ClusterOptions>("cluster", {"cluster"},
+                                         {"--features", (out / "classifier" / "features.pt").string(), "--out",
+                                          (out / "clusters").string(), "--data-dir", data_dir, "--seed", seed},
+                                         section_args(ini, {"cluster"}), {out / "clusters"}, {"classify"}));
   const std::string gan_labels = conditioning == "clusters" ? (out / "clusters" / "clusters.csv").string() : train_labels;
-  // The conditioning labels that are positives (class 1, or the clusters mostly made of it),
-  // and their shares of the real positives: generate draws in those shares.
-  auto positive_clusters = [&] {
-    std::vector<std::pair<int64_t, int64_t>> chosen;  // (label, real positives in it)
-    if (conditioning == "classes") return std::vector<std::pair<int64_t, int64_t>>{{1, 1}};
-    std::map<std::string, int64_t> label_of;
-    for (const auto& r : gan::data::read_labels_csv(train_labels)) label_of[r.filename] = r.label;
-    std::map<int64_t, std::pair<int64_t, int64_t>> votes;  // cluster -> (negatives, positives)
-    for (const auto& r : gan::data::read_labels_csv(gan_labels)) {
-      auto it = label_of.find(r.filename);
-      if (it == label_of.end()) continue;
-      (it->second == 1 ? votes[r.label].second : votes[r.label].first)++;
-    }
-    for (const auto& [c, v] : votes)
-      if (v.second > v.first) chosen.emplace_back(c, v.second);
-    if (chosen.empty()) throw std::runtime_error(gan_labels + ": no cluster is mostly positive; nothing to generate");
-    return chosen;
-  };
-  // --classes and --shares of generate, from one reading of the clusters.
+  // --classes and --shares of generate: the positive clusters and their real positives (class 1
+  // when the GANs are conditioned on the classes).
   auto positive_args = [&] {
+    std::vector<gan::experiment::PositiveCluster> chosen{{1, 1}};
+    if (conditioning == "clusters")
+      chosen = gan::experiment::positive_clusters(gan::data::read_labels_csv(train_labels), gan::data::read_labels_csv(gan_labels));
     std::string ids, shares;
-    for (const auto& [c, count] : positive_clusters()) {
+    for (const auto& [c, count] : chosen) {
       ids += (ids.empty() ? "" : ",") + std::to_string(c);
       shares += (shares.empty() ? "" : ",") + std::to_string(count);
     }
-    return std::vector<std::string>{"--classes", ids, "--shares", shares};
-  };
-  // The GAN's image size (its [train] sections), to which FID resizes the real side.
-  auto train_img_size = [&](const std::string& v) {
-    std::string size = "96";  // train's default
-    for (const auto& a : section_args(ini, {"train", "train." + v}))
-      if (a.rfind("--img-size=", 0) == 0) size = a.substr(11);
-    return size;
+    return Args{"--classes", ids, "--shares", shares};
   };
   // The training part's size and positives.
   auto train_counts = [&] {
@@ -310,97 +278,88 @@ int run_pipeline(const std::vector<std::string>& args) {
     for (const auto& r : rows) pos += r.label == 1;
     return std::pair{int64_t(rows.size()), pos};
   };
-  // Enough generated positives for the target share of the training part and for the FID.
-  auto n_generate = [&] {
-    const auto [n, pos] = train_counts();
-    const int64_t fid_n = std::stoll(ini.get("fid", "n", "512"));
-    return std::to_string(std::max(fid_n, gan::data::extra_needed(n, pos, share)));
-  };
   std::vector<std::string> synthetic, all_gan_stages;
   for (const auto& v : variant_names) {
     const fs::path model = out / "gans" / v;
-    stages.push_back({"train." + v, [&, v] {
-                        return with({"--labels", gan_labels, "--data-dir", data_dir, "--out", (out / "gans").string(),
-                                     "--model-name", v, "--variant", v, "--seed", seed, "--device", device, "--resume"},
-                                    section_args(ini, {"train", "train." + v}));
-                      },
-                      run_train, {model}, conditioning == "clusters" ? std::vector<std::string>{"cluster"} : data_dep});
-    stages.push_back({"generate." + v, [&, v, model] {
-                        return with(with({"--model", model.string(), "--out", (model / "generated").string(), "--n",
-                                          n_generate(), "--device", device},
-                                         positive_args()),
-                                    section_args(ini, {"generate"}));
-                      },
-                      run_generate, {model / "generated"}, {"train." + v}});
+    const auto train_section = section_args(ini, {"train", "train." + v});
+    stages.push_back(stage<TrainOptions>("train." + v, {"train", "train." + v},
+                                         {"--labels", gan_labels, "--data-dir", data_dir, "--out", (out / "gans").string(),
+                                          "--model-name", v, "--variant", v, "--seed", seed, "--device", device, "--resume"},
+                                         train_section, {model}, conditioning == "clusters" ? std::vector<std::string>{"cluster"} : data_dep));
+    // Enough generated positives for the target share of the training part and for the FID.
+    stages.push_back(stage<GenerateOptions>(
+        "generate." + v, {"generate"}, {"--model", model.string(), "--out", (model / "generated").string(), "--device", device},
+        section_args(ini, {"generate"}), {model / "generated"}, {"train." + v}, {"n", "classes", "shares"}, [&, fid_n] {
+          const auto [n, pos] = train_counts();
+          return with({"--n", std::to_string(std::max(fid_n, gan::data::extra_needed(n, pos, share)))}, positive_args());
+        }));
+    // The GAN's image size (its [train] sections), to which FID resizes the real side.
+    std::string img_size = std::to_string(TrainOptions{}.img_size);
+    for (const auto& a : train_section)
+      if (a.rfind("--img-size=", 0) == 0) img_size = a.substr(11);
     std::vector<std::string> spaces;
     if (fid_features == "both") spaces = {"inception", "classifier"};
     else spaces = {fid_features};
     for (const auto& space : spaces) {
       const auto csv = out / "fid" / (v + "-" + space + ".csv");
-      stages.push_back({"fid." + v + "." + space, [&, v, model, space, csv] {
-                          std::vector<std::string> a{train_labels, (model / "generated").string(), "--real-data-dir", data_dir,
-                                                     "--real-class", "1", "--real-size", train_img_size(v), "--features", space,
-                                                     "--classifier", (out / "classifier").string(), "--out", csv.string(),
-                                                     "--cache-dir", (out / "fid" / "cache").string(), "--device", device};
-                          if (conditioning == "clusters") a = with(a, {"--real-clusters", gan_labels});
-                          // At most n a side (the paper: 512), and no more than the training part's positives.
-                          const int64_t n_fid = std::min<int64_t>(std::stoll(ini.get("fid", "n", "512")), train_counts().second);
-                          a = with(a, {"--n", std::to_string(n_fid)});
-                          return with(a, section_args(ini, {"fid"}, {"features", "n"}));
-                        },
-                        run_fid, {csv}, {"generate." + v, "classify", conditioning == "clusters" ? "cluster" : "split"}});
+      Args given{"--real", train_labels, "--fake", (model / "generated").string(), "--real-data-dir", data_dir, "--real-class", "1",
+                 "--real-size", img_size, "--features", space, "--classifier", (out / "classifier").string(), "--out", csv.string(),
+                 "--cache-dir", (out / "fid" / "cache").string(), "--device", device};
+      if (conditioning == "clusters") given = with(given, {"--real-clusters", gan_labels});
+      // At most n a side (the paper: 512), and no more than the training part's positives.
+      auto s = stage<FidOptions>("fid." + v + "." + space, {"fid"}, given, section_args(ini, {"fid"}, {"features", "n"}), {csv},
+                                 {"generate." + v, "classify", conditioning == "clusters" ? "cluster" : "split"}, {"n"},
+                                 [&, fid_n] { return Args{"--n", std::to_string(std::min<int64_t>(fid_n, train_counts().second))}; });
+      s.reserved.erase("features");  // [fid] features and n are the pipeline's: which spaces, and the cap
+      s.reserved.erase("n");
+      stages.push_back(s);
       all_gan_stages.push_back("fid." + v + "." + space);
     }
     synthetic.push_back(v + "=" + (model / "generated" / "labels.csv").string());
     all_gan_stages.push_back("generate." + v);
   }
-  stages.push_back({"evaluate", [&] {
-                      std::vector<std::string> a{"--labels", labels, "--data-dir", data_dir, "--split-file", split_csv,
-                                                 "--out", (out / "evaluate").string(), "--seed", seed, "--device", device};
-                      if (!target_labels.empty()) a = with(a, {"--target-labels", target_labels, "--target-data-dir", target_dir});
-                      for (const auto& s : synthetic) a = with(a, {"--synthetic", s});
-                      return with(a, section_args(ini, {"evaluate"}));
-                    },
-                    run_evaluate, {out / "evaluate"}, with(all_gan_stages, data_dep)});
-  // The report reads everything; its signature includes the config file's text.
-  std::vector<std::string> every;
-  for (const auto& s : stages) every.push_back(s.name);
-  stages.push_back({"report", [&] {
-                      std::vector<std::string> a{"--dir", out.string(), "--config", config, "--source-labels", labels,
-                                                 "--split", split_csv};
-                      if (!target_labels.empty()) a = with(a, {"--target-labels", target_labels});
-                      return a;
-                    },
-                    run_report, {out / "report.md", out / "report.html"}, every, ini.text});
-
-  // Every stage section is parsed by its subcommand now, so that a misspelt option stops the
-  // run before hours of training rather than after.
   {
-    std::vector<std::tuple<std::string, std::function<int(const std::vector<std::string>&)>, std::vector<std::string>>> checks{
-        {"split", run_split, {}},
-        {"classify", run_classify, section_args(ini, {"classify"})},
-        {"cluster", run_cluster, section_args(ini, {"cluster"})},
-        {"generate", run_generate, section_args(ini, {"generate"})},
-        {"fid", run_fid, section_args(ini, {"fid"}, {"features"})},
-        {"evaluate", run_evaluate, section_args(ini, {"evaluate"})}};
-    for (const auto& v : variant_names) checks.emplace_back("train." + v, run_train, section_args(ini, {"train", "train." + v}));
-    struct Reset {
-      ~Reset() { options_check_only() = false; }
-    } reset;
-    options_check_only() = true;
-    for (const auto& [section, run, a] : checks) {
-      try {
-        run(a);
-      } catch (const po::error& e) {
-        throw std::invalid_argument(ini.file.string() + ": [" + (section.rfind("train.", 0) == 0 ? "train] or [" + section : section) +
-                                    "]: " + e.what() + " (aerogan " + section.substr(0, section.find('.')) + " --help lists the options)");
-      }
+    Args given{"--labels", labels, "--data-dir", data_dir, "--split-file", split_csv, "--out", (out / "evaluate").string(), "--seed", seed,
+               "--device", device};
+    if (!target_labels.empty()) given = with(given, {"--target-labels", target_labels, "--target-data-dir", target_dir});
+    for (const auto& x : synthetic) given = with(given, {"--synthetic", x});
+    auto s = stage<EvaluateOptions>("evaluate", {"evaluate"}, given, section_args(ini, {"evaluate"}), {out / "evaluate"},
+                                    with(all_gan_stages, data_dep));
+    s.reserved.insert({"split", "split-seed", "resplit"});
+    stages.push_back(s);
+  }
+  // The report reads everything; its signature includes the config file's text.
+  {
+    std::vector<std::string> every;
+    for (const auto& s : stages) every.push_back(s.name);
+    Args given{"--dir", out.string(), "--config", config, "--source-labels", labels, "--split", split_csv};
+    if (!target_labels.empty()) given = with(given, {"--target-labels", target_labels});
+    auto s = stage<ReportOptions>("report", {}, given, {}, {out / "report.md", out / "report.html"}, every);
+    s.salt = ini.text;
+    stages.push_back(s);
+  }
+
+  // Every stage's options are built and validated now, names and values, so that a misspelt
+  // option or a wrong value stops the run before hours of training rather than after.
+  for (const auto& s : stages) {
+    for (const auto& section : s.sections)
+      if (auto it = ini.sections.find(section); it != ini.sections.end() && s.name != "data")
+        for (const auto& e : it->second)
+          if (s.reserved.count(e.key))
+            throw std::invalid_argument(at_line(e.line) + ": '" + e.key + "' in [" + section + "] is set by the pipeline itself (see [pipeline] and [data])");
+    const std::string where = s.sections.empty() ? "" : s.sections.size() == 1 ? "[" + s.sections[0] + "]" : "[" + s.sections[0] + "] or [" + s.sections[1] + "]";
+    try {
+      s.check(with(s.given, s.section));
+    } catch (const po::error& e) {
+      throw std::invalid_argument(ini.file.string() + ": " + where + ": " + e.what() + " (aerogan " + s.name.substr(0, s.name.find('.')) + " --help lists the options)");
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(ini.file.string() + ": " + where + ": " + e.what());
     }
   }
 
   // The filter of --force.
   std::set<std::string> forced;
-  for (const auto& f : split_list(force)) forced.insert(f);
+  for (const auto& f : split_list(po_.force)) forced.insert(f);
   std::map<std::string, std::string> signature;
   const fs::path stamps = out / ".stages";
   const auto t0 = std::chrono::steady_clock::now();

@@ -4,7 +4,9 @@
 // classifier, the clustering scores, the t-SNE, and the full configuration.
 #include "config.hpp"
 
+#include <gan/cluster/method.hpp>
 #include <gan/data/split_file.hpp>
+#include <gan/metrics/image_sets.hpp>
 #include <gan/experiment/oversampling.hpp>
 #include <gan/io/report.hpp>
 
@@ -16,45 +18,10 @@ namespace aerogan {
 
 namespace {
 
-/// A CSV file as a header and rows (no quoting: the files the tool writes).
-struct Csv {
-  std::vector<std::string> header;
-  std::vector<std::vector<std::string>> rows;
-  std::string col(const std::vector<std::string>& row, const std::string& name) const {
-    for (size_t i = 0; i < header.size() && i < row.size(); ++i)
-      if (header[i] == name) return row[i];
-    return "";
-  }
-};
-
-Csv read_csv(const fs::path& file) {
-  Csv c;
-  std::ifstream in(file);
-  auto split = [](const std::string& line) {
-    std::vector<std::string> out;
-    std::stringstream s(line);
-    for (std::string f; std::getline(s, f, ',');) out.push_back(f);
-    return out;
-  };
-  std::string line;
-  if (std::getline(in, line)) c.header = split(line);
-  while (std::getline(in, line))
-    if (!line.empty()) c.rows.push_back(split(line));
-  return c;
-}
-
 std::string fixed(double v, int digits = 3) {
   std::ostringstream o;
   o << std::fixed << std::setprecision(digits) << v;
   return o.str();
-}
-
-std::string number(const std::string& s, int digits = 3) {
-  try {
-    return fixed(std::stod(s), digits);
-  } catch (const std::exception&) {
-    return s;
-  }
 }
 
 /// The newest sample grid of a run: samples/epoch_N.png with the largest N.
@@ -79,19 +46,8 @@ std::pair<int64_t, int64_t> count_labels(const fs::path& csv) {
 
 }  // namespace
 
-int run_report(const std::vector<std::string>& args) {
-  std::string dir_s, config, title = "Oversampling rooftops with solar panels by conditional GANs", source, target, split;
-  po::options_description desc("aerogan report: report.md and report.html of a pipeline's output folder");
-  desc.add_options()("help,h", "this help")
-      ("dir", po::value(&dir_s), "the pipeline's output folder")
-      ("config", po::value(&config), "the configuration file to show in full")
-      ("source-labels", po::value(&source), "the source set's CSV (for its counts)")
-      ("target-labels", po::value(&target), "the target set's CSV (for its counts)")
-      ("split", po::value(&split), "the source's split.csv (for the counts of its parts)")
-      ("title", po::value(&title)->default_value(title), "the report's title");
-  po::variables_map vm;
-  if (!parse_or_help(args, desc, vm)) return 0;
-  if (dir_s.empty()) throw std::invalid_argument("give --dir OUT (a pipeline's output folder)");
+int run(const ReportOptions& o) {
+  const auto& [dir_s, config, title, source, target, split] = std::tie(o.dir, o.config, o.title, o.source, o.target, o.split);
   const fs::path dir = dir_s;
   if (!fs::is_directory(dir)) throw std::invalid_argument("--dir " + dir_s + " is not a folder");
   gan::io::Report r(title);
@@ -176,12 +132,12 @@ int run_report(const std::vector<std::string>& args) {
       for (auto [space, col] : {std::pair{"inception", 1}, std::pair{"classifier", 2}}) {
         const auto f = dir / "fid" / (v + "-" + space + ".csv");
         if (!fs::exists(f)) continue;
-        const auto c = read_csv(f);
-        if (c.rows.empty()) continue;
+        const auto* all = gan::metrics::DistanceTable::read(f).find("all");
+        if (!all) continue;
         any = true;
-        row[size_t(col)].text = number(c.col(c.rows[0], "fid"), 2);
-        row[3].text = number(c.col(c.rows[0], "kid_mean"), 4) + " ± " + number(c.col(c.rows[0], "kid_std"), 4) + " (" + space + ")";
-        row[4].text = c.col(c.rows[0], "n_real") + " / " + c.col(c.rows[0], "n_fake");
+        row[size_t(col)].text = fixed(all->fid, 2);
+        row[3].text = fixed(all->kid_mean, 4) + " ± " + fixed(all->kid_std, 4) + " (" + space + ")";
+        row[4].text = std::to_string(all->n_real) + " / " + std::to_string(all->n_fake);
       }
       if (any) fid.rows.push_back(row);
     }
@@ -198,12 +154,11 @@ int run_report(const std::vector<std::string>& args) {
       for (auto space : {"inception", "classifier"}) {
         const auto f = dir / "fid" / (v + "-" + space + ".csv");
         if (!fs::exists(f)) continue;
-        const auto c = read_csv(f);
         gan::io::Table t;
         t.header = {"cluster", "images (real / generated)", std::string(space) == "inception" ? "FID" : "Fréchet distance"};
-        for (const auto& row : c.rows)
-          if (const auto k = c.col(row, "cluster"); !k.empty() && k != "all")
-            t.rows.push_back({{k}, {c.col(row, "n_real") + " / " + c.col(row, "n_fake")}, {number(c.col(row, "fid"), 2)}});
+        for (const auto& row : gan::metrics::DistanceTable::read(f).rows)
+          if (row.cluster != "all")
+            t.rows.push_back({{row.cluster}, {std::to_string(row.n_real) + " / " + std::to_string(row.n_fake)}, {fixed(row.fid, 2)}});
         if (t.rows.empty()) continue;
         t.caption = v + ", per conditioning cluster (" + space + " features): the cluster's real positives against the GAN's "
                     "images of that cluster. A cluster far above the others is one the GAN renders poorly or collapses on.";
@@ -223,24 +178,21 @@ int run_report(const std::vector<std::string>& args) {
   // The classifier and the clusters.
   const auto cls_file = dir / "classifier" / "metrics.csv";
   if (fs::exists(cls_file)) {
-    const auto c = read_csv(cls_file);
     gan::io::Table t;
     t.header = {"split", "accuracy", "precision", "recall", "F1", "balanced accuracy", "images"};
-    for (const auto& row : c.rows)
-      t.rows.push_back({{c.col(row, "split")}, {number(c.col(row, "accuracy"))}, {number(c.col(row, "precision"))},
-                        {number(c.col(row, "recall"))}, {number(c.col(row, "f1"))},
-                        {number(c.col(row, "balanced_accuracy"))}, {c.col(row, "support")}});
+    for (const auto& [split_name, m] : gan::ClassifierMetrics::read(cls_file).rows)
+      t.rows.push_back({{split_name}, {fixed(m.accuracy)}, {fixed(m.precision)}, {fixed(m.recall)}, {fixed(m.f1)},
+                        {fixed(m.balanced_accuracy)}, {std::to_string(m.support)}});
     t.caption = "The classifier whose features are clustered (trained on the source's training split).";
     r.heading("Features and clusters").table(t);
   }
   const auto clusters = dir / "clusters";
   if (fs::exists(clusters / "scores.csv")) {
-    const auto c = read_csv(clusters / "scores.csv");
     gan::io::Table t;
     t.header = {"method", "k", "silhouette", "Calinski–Harabasz", "Davies–Bouldin"};
-    for (const auto& row : c.rows)
-      t.rows.push_back({{c.col(row, "method")}, {c.col(row, "k")}, {number(c.col(row, "silhouette"))},
-                        {number(c.col(row, "calinski_harabasz"), 1)}, {number(c.col(row, "davies_bouldin"))}});
+    for (const auto& row : gan::cluster::ScoreTable::read(clusters / "scores.csv").rows)
+      t.rows.push_back({{row.method}, {std::to_string(row.k)}, {fixed(row.silhouette)}, {fixed(row.calinski_harabasz, 1)},
+                        {fixed(row.davies_bouldin)}});
     gan::io::mark_best(t, 2);
     gan::io::mark_best(t, 3);
     gan::io::mark_best(t, 4, false);
@@ -248,12 +200,16 @@ int run_report(const std::vector<std::string>& args) {
     r.table(t);
   }
   if (fs::exists(clusters / "cluster_class.csv")) {
-    const auto c = read_csv(clusters / "cluster_class.csv");
+    const auto c = gan::cluster::ClusterClassTable::read(clusters / "cluster_class.csv");
     gan::io::Table t;
-    for (const auto& h : c.header) t.header.push_back(h == "class_1" ? "solar panels" : h == "class_0" ? "no panels" : h);
-    for (const auto& row : c.rows) {
-      std::vector<gan::io::Cell> cells;
-      for (const auto& v : row) cells.push_back({v});
+    t.header = {"cluster"};
+    for (int64_t k = 0; k < c.classes; ++k) t.header.push_back(k == 1 ? "solar panels" : k == 0 ? "no panels" : "class_" + std::to_string(k));
+    t.header.push_back("total");
+    for (const auto& [cluster, counts] : c.counts) {
+      std::vector<gan::io::Cell> cells{{std::to_string(cluster)}};
+      int64_t total = 0;
+      for (auto v : counts) cells.push_back({std::to_string(v)}), total += v;
+      cells.push_back({std::to_string(total)});
       t.rows.push_back(cells);
     }
     t.caption = "Clusters (after the repair) by class: the GAN's conditioning labels.";

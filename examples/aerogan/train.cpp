@@ -94,7 +94,7 @@ void write_plots(const fs::path& dir, const std::vector<Row>& rows, const std::s
 }
 
 template <class Trainer>
-int train_loop(Trainer trainer, TrainConfig& c, const gan::data::ImageFolder& data) {
+int train_loop(Trainer trainer, const TrainOptions& c, const gan::data::ImageFolder& data) {
   const auto dir = c.model_dir();
   const auto ckpt_dir = dir / "checkpoints";
   gan::data::Loader loader(data.images, data.labels,
@@ -182,10 +182,119 @@ int train_loop(Trainer trainer, TrainConfig& c, const gan::data::ImageFolder& da
 
 }  // namespace
 
-int run_train(const std::vector<std::string>& args) {
-  bool help = false;
-  auto c = parse_train(args, &help);
-  if (help) return 0;
+void TrainOptions::describe(OptionSet& s) {
+  s.add("n-epochs", &n_epochs, "training epochs")
+      .add("batch-size", &batch_size, "batch size")
+      .add("loss-func", &loss_func, "bce | wasserstein (the paper's name: wloss) | hinge (picks the variant when --variant is not given)")
+      .add("lr", &lr, "learning rate of both networks")
+      .add("b1", &b1, "Adam beta1")
+      .add("b2", &b2, "Adam beta2")
+      .add("z-dim", &z_dim, "noise dimensions")
+      .alias("csv-file", &csv_file, "CSV of filename,label (or filename,cluster); same as --labels")
+      .add("model-name", &model_name, "name of the run: output goes to OUT/MODEL_NAME")
+      .add("img-size", &img_size, "image size the GAN makes (images are resized to it)")
+      .add("save-nr", &save_nr, "write a sample grid every N epochs")
+      .add("n-classes", &n_classes, "classes or clusters; 0: the number of distinct labels in the CSV")
+      .add("checkpoint-nr", &checkpoint_nr, "write a checkpoint every N epochs (and after the last)")
+      .add("checkpoint-start", &checkpoint_start, "first epoch that may write a checkpoint")
+      .add("disc-repeats", &disc_repeats, "discriminator steps per generator step (n_critic)")
+      .add("gp-weight", &gp_weight, "gradient penalty weight lambda")
+      .flag("penalty", &penalty, "use a gradient penalty (with --loss-func wasserstein)")
+      .flag("clip", &clip, "clip the critic's weights (with --loss-func wasserstein)")
+      .add("clip-value", &clip_value, "weight clipping bound c")
+      .flag("attention", &attention, "self-attention in G after block 2 (with --loss-func bce: the paper's SAGAN, model R)")
+      .alias("penalty-bool", &penalty_bool, "the paper's --penalty_bool: any non-empty value turns the penalty on, 'False' included, as Python's type=bool does in train.py (ours: --penalty false turns it off)")
+      .alias("clip-bool", &clip_bool, "the paper's --clip_bool: any non-empty value is true, 'False' included, as in train.py (ours: --clip false turns it off)")
+      .alias("attention-bool", &attention_bool, "the paper's --attention_bool: any non-empty value is true, 'False' included (train.py parses it but its models.py has the attention commented out; ours: --attention false turns it off)");
+  s.group("Beyond the paper")
+      .add("variant", &variant, variant_help())
+      .add("data-dir", &data_dir, "folder the CSV's file names are relative to (default: the CSV's folder)")
+      .add("labels", &csv_file, "same as --csv-file");
+  declare_out(s, &out, "output root");
+  declare_device(s, &device);
+  declare_seed(s, &seed, "seed of weights, noise and data order");
+  s.add("optimizer", &optimizer, "adam | rmsprop")
+      .add("d-output-dim", &d_output_dim, "width of D's output (the paper's model E: 8)")
+      .add("ema", &ema, "EMA decay of G's weights (0: off; e.g. 0.999)")
+      .add("attention-at", &attention_at, "blocks followed by self-attention, e.g. 2 or 2,3 (both networks)")
+      .add("g-attention-at", &g_attention_at, "the generator's attention blocks, e.g. 2 (none: no attention); overrides --attention-at")
+      .add("d-attention-at", &d_attention_at, "the discriminator's attention blocks, e.g. 2 (none: no attention); overrides --attention-at")
+      .flag("reuse-fakes", &reuse_fakes, "the generator step reuses the last critic step's fakes (DCGAN's example; faster) instead of drawing fresh noise and running G again as the paper's train.py:221-223")
+      .add("arch", &arch, "auto | family | paper96 (auto: the paper's networks at 96, the family otherwise)")
+      .add("g-width", &g_width, "generator base width (family)")
+      .add("d-width", &d_width, "discriminator base width (family)")
+      .flag("augment", &augment, "random flips and 90-degree rotations")
+      .add("on-bad-image", &on_bad_image, "error | skip: what to do with a missing or corrupt image or a bad CSV row")
+      .add("cache", &cache, "cache the decoded dataset next to the output")
+      .add("init", &init, "paper (train.py's weights_init: conv weights N(0, 0.02), BatchNorm weights N(1, 0.02) and biases 0; attention convs keep PyTorch's defaults) | dcgan (the same draws, DCGAN's name) | pytorch (libtorch's defaults)")
+      .add("grid-columns", &grid_columns, "samples per class in the grids")
+      .toggle("resume", &resume, "continue from OUT/MODEL_NAME/checkpoints/latest");
+}
+
+std::string TrainOptions::ini() const {
+  auto copy = *this;
+  OptionSet s(caption());
+  copy.describe(s);
+  return s.ini("aerogan train: the resolved configuration of this run");
+}
+
+void TrainOptions::validate() {
+  // The paper's spellings: Python's bool("False") is True.
+  for (auto [flag, value, target] : {std::tuple{"penalty_bool", &penalty_bool, &penalty},
+                                     std::tuple{"clip_bool", &clip_bool, &clip},
+                                     std::tuple{"attention_bool", &attention_bool, &attention}}) {
+    if (*value == kUnset) continue;
+    *target = !value->empty();
+    std::string low = *value;
+    std::transform(low.begin(), low.end(), low.begin(), [](unsigned char ch) { return char(std::tolower(ch)); });
+    if (low == "false" || low == "0" || low == "no")
+      std::cerr << "aerogan train: note: --" << flag << " " << *value << " is true, as in the paper's train.py "
+                << "(Python's type=bool); use --" << std::string(flag).substr(0, std::string(flag).find('_'))
+                << " false to turn it off\n";
+    *value = kUnset;
+  }
+  if (loss_func == "wloss") loss_func = "wasserstein";
+  if (variant.empty()) {
+    one_of("loss-func", loss_func, {"bce", "wasserstein", "wloss", "hinge"});
+    if (loss_func == "wasserstein")
+      variant = penalty ? "wgan-gp" : clip ? "wgan-clip" : "wgan";
+    else if (loss_func == "hinge")
+      variant = "sagan-hinge";
+    else
+      variant = attention ? "sagan" : "vanilla";
+  }
+  one_of("variant", variant, variants());
+  check_device(device);
+  one_of("optimizer", optimizer, {"adam", "rmsprop"});
+  one_of("arch", arch, {"auto", "family", "paper96"});
+  one_of("on-bad-image", on_bad_image, {"error", "skip"});
+  one_of("init", init, {"paper", "dcgan", "pytorch"});
+  auto positive = [](const std::string& what, int64_t v) {
+    if (v <= 0) throw std::invalid_argument("--" + what + " must be > 0, got " + std::to_string(v));
+  };
+  positive("n-epochs", n_epochs);
+  positive("batch-size", batch_size);
+  positive("z-dim", z_dim);
+  positive("img-size", img_size);
+  positive("save-nr", save_nr);
+  positive("checkpoint-nr", checkpoint_nr);
+  positive("disc-repeats", disc_repeats);
+  positive("d-output-dim", d_output_dim);
+  positive("g-width", g_width);
+  positive("d-width", d_width);
+  positive("grid-columns", grid_columns);
+  if (n_classes < 0) throw std::invalid_argument("--n-classes must be >= 0, got " + std::to_string(n_classes));
+  if (!(lr > 0)) throw std::invalid_argument("--lr must be > 0, got " + format_number(lr));
+  if (!(ema >= 0 && ema < 1)) throw std::invalid_argument("--ema must be in [0, 1), got " + format_number(ema));
+  for (auto [what, v] : {std::pair{"attention-at", &attention_at}, std::pair{"g-attention-at", &g_attention_at},
+                         std::pair{"d-attention-at", &d_attention_at}})
+    if (!v->empty() && *v != "none") parse_list(*v, what);
+  if (csv_file.empty()) throw std::invalid_argument("no labels: give --labels (or --csv-file) FILE.csv");
+  if (data_dir.empty()) data_dir = fs::path(csv_file).parent_path().string();
+}
+
+int run(const TrainOptions& options) {
+  auto c = options;
   const auto dir = c.model_dir();
   if (!c.resume && fs::exists(dir / "checkpoints" / "latest"))
     throw std::invalid_argument(dir.string() + " already holds a trained model; use --resume to "
@@ -208,7 +317,7 @@ int run_train(const std::vector<std::string>& args) {
   }
   c.n_classes = data.num_classes;
   fs::create_directories(dir);
-  gan::io::write_file_atomically(dir / "config.ini", to_ini(c));
+  gan::io::write_file_atomically(dir / "config.ini", c.ini());
   return with_trainer(c, [&](auto trainer) { return train_loop(std::move(trainer), c, data); });
 }
 

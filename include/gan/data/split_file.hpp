@@ -16,7 +16,9 @@
 #include <gan/data/split.hpp>
 #include <gan/io/atomic_file.hpp>
 
+#include <algorithm>
 #include <array>
+#include <filesystem>
 #include <map>
 #include <set>
 #include <sstream>
@@ -106,6 +108,25 @@ inline std::vector<SplitRow> read_split_csv(const std::filesystem::path& path) {
     out.push_back({r.filename, r.label, part});
   }
   return out;
+}
+
+/// The parts (train, val, test) of a set's rows as `split.csv` assigns them: indices into
+/// `filenames`, one list per part of `split_parts()`. Throws std::invalid_argument naming the
+/// file and the first row of the set that the split does not hold.
+inline std::vector<std::vector<int64_t>> parts_of(const std::filesystem::path& split_csv,
+                                                  const std::vector<std::string>& filenames) {
+  std::map<std::string, size_t> part_of;
+  for (const auto& row : read_split_csv(split_csv)) {
+    const auto at = std::find(split_parts().begin(), split_parts().end(), row.part);
+    part_of[row.filename] = size_t(at - split_parts().begin());
+  }
+  std::vector<std::vector<int64_t>> parts(split_parts().size());
+  for (size_t i = 0; i < filenames.size(); ++i) {
+    const auto it = part_of.find(filenames[i]);
+    if (it == part_of.end()) throw std::invalid_argument(split_csv.string() + " has no row for '" + filenames[i] + "'");
+    parts[it->second].push_back(int64_t(i));
+  }
+  return parts;
 }
 
 }  // namespace gan::data

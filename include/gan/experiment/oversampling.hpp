@@ -26,6 +26,7 @@
 #include <gan/data/random.hpp>
 #include <gan/data/split.hpp>
 #include <gan/io/atomic_file.hpp>
+#include <gan/io/table.hpp>
 #include <gan/metrics/classification.hpp>
 #include <gan/nn/vgg.hpp>
 #include <gan/train/classifier.hpp>
@@ -232,44 +233,6 @@ inline std::vector<Run> run_oversampling(
 // --- the tables it writes and reads ------------------------------------------------------------
 
 namespace detail {
-/// Splits a CSV line of the files these tables write (no quoting).
-inline std::vector<std::string> fields(const std::string& line) {
-  std::vector<std::string> out;
-  std::stringstream s(line);
-  for (std::string f; std::getline(s, f, ',');) out.push_back(f);
-  if (!line.empty() && line.back() == ',') out.emplace_back();
-  return out;
-}
-/// The rows of a table file as maps from column name to value; throws naming the file and line.
-inline std::vector<std::map<std::string, std::string>> read_table(const std::filesystem::path& file,
-                                                                  const std::vector<std::string>& needed) {
-  std::ifstream in(file);
-  if (!in) throw data::DataError(file.string(), 0, "cannot open the table");
-  std::string line;
-  if (!std::getline(in, line)) throw data::DataError(file.string(), 1, "the table is empty");
-  const auto header = fields(line);
-  for (const auto& n : needed)
-    if (std::find(header.begin(), header.end(), n) == header.end())
-      throw data::DataError(file.string(), 1, "no column '" + n + "'");
-  std::vector<std::map<std::string, std::string>> rows;
-  for (int64_t number = 2; std::getline(in, line); ++number) {
-    if (line.empty()) continue;
-    const auto f = fields(line);
-    if (f.size() != header.size())
-      throw data::DataError(file.string(), number, std::to_string(f.size()) + " fields, the header has " + std::to_string(header.size()));
-    std::map<std::string, std::string> row;
-    for (size_t i = 0; i < f.size(); ++i) row[header[i]] = f[i];
-    rows.push_back(std::move(row));
-  }
-  return rows;
-}
-inline double number(const std::filesystem::path& file, const std::string& v) {
-  try {
-    return std::stod(v);
-  } catch (const std::exception&) {
-    throw data::DataError(file.string(), 0, "'" + v + "' is not a number");
-  }
-}
 /// The metrics of a confusion matrix, by the names the tables use.
 inline std::array<std::pair<const char*, double>, 5> metric_values(const metrics::ConfusionMatrix& m, int64_t positive) {
   const auto r = metrics::report(m, positive);
@@ -331,11 +294,9 @@ struct Summary {
     std::vector<std::string> needed{"arm", "set", "seeds", "n_train", "n_added"};
     for (const auto& m : metric_names()) needed.push_back(m + "_mean"), needed.push_back(m + "_std");
     Summary s;
-    for (auto& row : detail::read_table(file, needed)) {
-      SummaryRow r{row["arm"], row["set"], int64_t(detail::number(file, row["seeds"])),
-                   int64_t(detail::number(file, row["n_train"])), int64_t(detail::number(file, row["n_added"])), {}};
-      for (const auto& m : metric_names())
-        r.metrics[m] = {detail::number(file, row[m + "_mean"]), detail::number(file, row[m + "_std"])};
+    for (const auto& row : io::read_table(file, needed).rows) {
+      SummaryRow r{row["arm"], row["set"], row.integer("seeds"), row.integer("n_train"), row.integer("n_added"), {}};
+      for (const auto& m : metric_names()) r.metrics[m] = {row.number(m + "_mean"), row.number(m + "_std")};
       s.rows.push_back(std::move(r));
     }
     return s;
@@ -360,9 +321,8 @@ struct ConfusionTable {
   }
   static ConfusionTable read(const std::filesystem::path& file) {
     ConfusionTable t;
-    for (auto& row : detail::read_table(file, {"arm", "set", "tn", "fp", "fn", "tp"}))
-      t.rows.push_back({row["arm"], row["set"], int64_t(detail::number(file, row["tn"])), int64_t(detail::number(file, row["fp"])),
-                        int64_t(detail::number(file, row["fn"])), int64_t(detail::number(file, row["tp"]))});
+    for (const auto& row : io::read_table(file, {"arm", "set", "tn", "fp", "fn", "tp"}).rows)
+      t.rows.push_back({row["arm"], row["set"], row.integer("tn"), row.integer("fp"), row.integer("fn"), row.integer("tp")});
     return t;
   }
 };

@@ -4,13 +4,21 @@
 /// GANs: used to extract features for clustering and by the oversampling experiment.
 
 #include <gan/data/loader.hpp>
+#include <gan/error.hpp>
+#include <gan/io/atomic_file.hpp>
+#include <gan/io/ini.hpp>
+#include <gan/io/pth_tensor.hpp>
+#include <gan/io/table.hpp>
 #include <gan/metrics/classification.hpp>
+#include <gan/nn/vgg.hpp>
 
 #include <torch/nn/functional/loss.h>
 #include <torch/nn/module.h>
 #include <torch/optim/adam.h>
 
 #include <functional>
+#include <iomanip>
+#include <sstream>
 
 namespace gan {
 
@@ -143,5 +151,137 @@ int64_t train_classifier_best(Net& net, const at::Tensor& images, const at::Tens
   }
   return best_epoch;
 }
+
+// --- a classifier on disk ----------------------------------------------------------------------
+
+/// What rebuilds a saved classifier: the VGG's shape (its head's classes included), the input
+/// size it was trained at and whether its input is normalised as ImageNet models expect.
+struct ClassifierShape {
+  nn::VggOptions vgg{11};
+  int64_t image_size = 64;
+  bool imagenet_normalize = false;
+};
+
+/// A VGG for `classes` classes: built with torchvision's 1000-class head, `imagenet_weights`
+/// (torchvision's .pth, e.g. vgg11-8a719358.pth, which needs torchvision's shapes) loaded into
+/// it when given, the head then replaced by a fresh one for `classes`, and the first `freeze`
+/// convs frozen (-1: 4 with weights, as the paper, else 0).
+inline nn::Vgg make_vgg_classifier(nn::VggOptions shape, int64_t classes, const std::filesystem::path& imagenet_weights = {},
+                                   int64_t freeze = -1) {
+  nn::Vgg vgg(shape.num_classes(1000));
+  if (!imagenet_weights.empty()) {
+    TORCH_CHECK_VALUE(shape.width() == 1.0 && shape.hidden() == 4096 && shape.pool() == 7,
+                      "ImageNet weights need torchvision's shapes: width 1, hidden 4096, pool 7");
+    io::load_into(*vgg, imagenet_weights, /*strict=*/true);
+  }
+  vgg->replace_head(classes);
+  vgg->freeze_convs(freeze >= 0 ? freeze : (imagenet_weights.empty() ? 0 : 4));
+  return vgg;
+}
+
+/// Writes `dir`/classifier.pt (the weights) and `dir`/classifier.ini (the shape), each
+/// atomically.
+inline void save_classifier(const std::filesystem::path& dir, const nn::Vgg& net, const ClassifierShape& shape) {
+  torch::serialize::OutputArchive a;
+  net->save(a);
+  io::write_atomically(dir / "classifier.pt", [&](const std::string& tmp) { a.save_to(tmp); });
+  std::ostringstream o;
+  o << std::setprecision(17) << "# the shape of classifier.pt\nimg-size = " << shape.image_size
+    << "\ndepth = " << shape.vgg.depth() << "\nbatch-norm = " << shape.vgg.batch_norm() << "\nwidth = " << shape.vgg.width()
+    << "\nhidden = " << shape.vgg.hidden() << "\npool = " << shape.vgg.pool() << "\nclasses = " << net->options.num_classes()
+    << "\nimagenet-normalize = " << shape.imagenet_normalize << "\n";
+  io::write_file_atomically(dir / "classifier.ini", o.str());
+}
+
+/// A classifier read back by `load_classifier`: the network in eval mode on `options.device()`,
+/// its shape, and the options that prepare its input.
+struct TrainedClassifier {
+  nn::Vgg net{nullptr};
+  ClassifierShape shape;
+  ClassifierOptions options;
+};
+
+/// Reads what `save_classifier` wrote to `dir`. Throws `gan::Error` naming the file when one is
+/// missing, a value is malformed or the weights do not fit the shape.
+inline TrainedClassifier load_classifier(const std::filesystem::path& dir, torch::Device device = torch::kCPU) {
+  const auto ini_file = dir / "classifier.ini", weights = dir / "classifier.pt";
+  for (const auto& f : {ini_file, weights})
+    if (!std::filesystem::exists(f)) throw Error(f.string(), 0, "not found: is " + dir.string() + " a folder made by aerogan classify?");
+  const auto ini = io::read_ini(ini_file);
+  auto value = [&](const std::string& key, const std::string& fallback) -> double {
+    const auto* e = ini.find("", key);
+    const std::string v = e ? e->value : fallback;
+    const auto x = io::to_number(v);
+    if (!x || !std::isfinite(*x)) throw Error(ini_file.string(), e ? e->line : 0, key + " = '" + v + "' is not a number");
+    return *x;
+  };
+  TrainedClassifier t;
+  t.shape.image_size = int64_t(value("img-size", ""));
+  t.shape.vgg = nn::VggOptions(int64_t(value("depth", "")))
+                    .batch_norm(value("batch-norm", "0") != 0)
+                    .width(value("width", "1"))
+                    .hidden(int64_t(value("hidden", "4096")))
+                    .pool(int64_t(value("pool", "7")))
+                    .num_classes(int64_t(value("classes", "2")));
+  t.shape.imagenet_normalize = value("imagenet-normalize", "0") != 0;
+  if (t.shape.vgg.depth() != 11 && t.shape.vgg.depth() != 16) throw Error(ini_file.string(), 0, "depth must be 11 or 16");
+  t.net = nn::Vgg(t.shape.vgg);
+  // libtorch's load replaces a tensor whatever its shape: the shapes are checked here.
+  std::vector<std::pair<std::string, std::vector<int64_t>>> shapes;
+  for (const auto& p : t.net->named_parameters()) shapes.emplace_back(p.key(), p.value().sizes().vec());
+  for (const auto& b : t.net->named_buffers()) shapes.emplace_back(b.key(), b.value().sizes().vec());
+  try {
+    torch::serialize::InputArchive a;
+    a.load_from(weights.string());
+    t.net->load(a);
+  } catch (const c10::Error& e) {
+    throw Error(weights.string(), 0, std::string("cannot load the weights of the shape in classifier.ini: ") + e.what_without_backtrace());
+  }
+  auto loaded = t.net->named_parameters();
+  auto buffers = t.net->named_buffers();
+  for (const auto& [name, expected] : shapes) {
+    const auto* v = loaded.find(name) ? loaded.find(name) : buffers.find(name);
+    if (v && v->sizes().vec() != expected)
+      throw Error(weights.string(), 0, "cannot load the weights of the shape in classifier.ini: " + name + " has shape " +
+                                           c10::str(v->sizes()) + ", the shape needs " + c10::str(c10::IntArrayRef(expected)));
+  }
+  t.net->eval();
+  t.options = ClassifierOptions().device(device).imagenet_normalize(t.shape.imagenet_normalize);
+  t.net->to(device);
+  return t;
+}
+
+/// metrics.csv of a trained classifier: one row per evaluated split (val, test).
+struct ClassifierMetrics {
+  struct Row {
+    std::string split;
+    metrics::ClassificationReport report;
+  };
+  std::vector<Row> rows;
+
+  void write(const std::filesystem::path& file) const { io::write_file_atomically(file, text()); }
+  std::string text() const {
+    std::ostringstream o;
+    o << std::fixed << std::setprecision(4) << "split,accuracy,precision,recall,f1,balanced_accuracy,support\n";
+    for (const auto& [split, r] : rows)
+      o << split << ',' << r.accuracy << ',' << r.precision << ',' << r.recall << ',' << r.f1 << ',' << r.balanced_accuracy
+        << ',' << r.support << '\n';
+    return o.str();
+  }
+  static ClassifierMetrics read(const std::filesystem::path& file) {
+    ClassifierMetrics m;
+    for (const auto& row : io::read_table(file, {"split", "accuracy", "precision", "recall", "f1", "balanced_accuracy", "support"}).rows) {
+      metrics::ClassificationReport r;
+      r.accuracy = row.number("accuracy");
+      r.precision = row.number("precision");
+      r.recall = row.number("recall");
+      r.f1 = row.number("f1");
+      r.balanced_accuracy = row.number("balanced_accuracy");
+      r.support = row.integer("support");
+      m.rows.push_back({row["split"], r});
+    }
+    return m;
+  }
+};
 
 }  // namespace gan
