@@ -136,3 +136,26 @@ TEST(Random, DrawWithoutReplacementIsAPartialFisherYatesOfMt19937) {
   // SplitMix64's finaliser, from its published constants: splitmix64(0)'s first output.
   EXPECT_EQ(gan::data::splitmix64_finalize(0x9E3779B97F4A7C15ull), 0xE220A8397B1DCDAFull);
 }
+
+TEST(Dihedral, EightDistinctSymmetriesAndTheMirrorFirstCode) {
+  const auto x = at::arange(3 * 5 * 5, at::kLong).view({3, 5, 5}).to(at::kByte);
+  std::vector<at::Tensor> all;
+  for (int64_t c = 0; c < 8; ++c) {
+    const auto y = gan::data::dihedral(x, c);
+    // The definition, written out: rotate, then mirror left-right.
+    auto expect = at::rot90(x, c % 4, {1, 2});
+    if (c >= 4) expect = at::flip(expect, {2});
+    EXPECT_TRUE(at::equal(y, expect)) << c;
+    for (const auto& other : all) EXPECT_FALSE(at::equal(y, other)) << c;
+    all.push_back(y);
+    // Mirror first, then turn: what augmented_copies draws.
+    for (bool mirror : {false, true}) {
+      const auto first = mirror ? at::flip(x, {2}) : x;
+      EXPECT_TRUE(at::equal(gan::data::dihedral(x, gan::data::dihedral_code(mirror, c)), at::rot90(first, c, {1, 2})))
+          << mirror << " " << c;
+    }
+  }
+  // A batch turns image by image the same way.
+  const auto batch = at::stack({x, x});
+  EXPECT_TRUE(at::equal(gan::data::dihedral(batch, 5)[1], all[5]));
+}

@@ -3,6 +3,8 @@
 #include "common/fixture.hpp"
 #include "common/gradcheck.hpp"
 
+#include <gan/conditioning/auxiliary_classifier.hpp>
+#include <gan/conditioning/projection.hpp>
 #include <gan/nn/architecture.hpp>
 #include <gan/nn/blocks.hpp>
 #include <gan/nn/conditional_batch_norm.hpp>
@@ -109,8 +111,7 @@ TEST(GradCheck, GeneratorAndDiscriminator) {
             "");
   Discriminator d(DiscriminatorOptions::family(16, 8)
                       .num_classes(2)
-                      .projection(true)
-                      .aux_classifier(true)
+                      .terms({gan::conditioning::projection_term(), gan::conditioning::auxiliary_head()})
                       .attention_at({1})
                       .attention_spectral_norm(false)
                       .output_dim(3));
@@ -308,7 +309,7 @@ TEST(Networks, RejectBadOptions) {
   using namespace gan::nn;
   EXPECT_THROW(Generator(GeneratorOptions::family(8, 32).attention_at({9})), c10::ValueError);
   EXPECT_THROW(GeneratorOptions::family(8, 30, 16, 3), c10::ValueError);
-  EXPECT_THROW(Discriminator(DiscriminatorOptions::family(32).projection(true)), c10::ValueError);
+  EXPECT_THROW(Discriminator(DiscriminatorOptions::family(32).terms({gan::conditioning::projection_term()})), c10::ValueError);
   Generator g(GeneratorOptions::family(8, 32, 16));
   EXPECT_THROW(g(torch::randn({2, 9})), c10::ValueError);
   Discriminator d(DiscriminatorOptions::family(32, 16));

@@ -274,6 +274,11 @@ expect_error "pipeline rejects an unknown section" 2 "unknown section [trian]" -
 printf '[pipeline]\nout = x\n[evaluate]\nepohcs = 3\n' > bad4.ini
 expect_error "pipeline rejects a misspelt option before it runs anything" 2 "[evaluate]: unrecognised option '--epohcs" -- "$bin" pipeline --config bad4.ini
 check "... and has run nothing" '[ ! -e x ]'
+printf '[pipeline]\nout = x2\n[cluster]\nmethod = kmean\n' > bad5.ini
+expect_error "pipeline rejects a wrong value before it runs anything" 2 "[cluster]: --method 'kmean' is not one of" -- "$bin" pipeline --config bad5.ini
+printf '[pipeline]\nout = x2\n[train.vanilla]\nn-epochs = 0\n' > bad6.ini
+expect_error "pipeline rejects a wrong value of a GAN's section" 2 "[train] or [train.vanilla]: --n-epochs must be > 0, got 0" -- "$bin" pipeline --config bad6.ini
+check "... and has run nothing of either" '[ ! -e x2 ]'
 printf '[pipeline]\nout = x\n[train]\nout = y\n' > bad3.ini
 expect_error "pipeline rejects options it sets itself" 2 "bad3.ini:4: 'out' in [train] is set by the pipeline" -- "$bin" pipeline --config bad3.ini
 

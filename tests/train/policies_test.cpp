@@ -157,15 +157,18 @@ TEST(Conditioning, CombineAndAuxiliaryClassifier) {
   gan::conditioning::Combine<gan::conditioning::ConditionalBatchNorm, gan::conditioning::Projection> both;
   auto spec = gan::NetworkSpec().num_classes(4);
   both.configure(spec);
-  EXPECT_TRUE(spec.conditional_bn());
-  EXPECT_TRUE(spec.projection());
+  const auto hooks = gan::conditioning::network_hooks(both);
+  EXPECT_EQ(hooks.generator_norm, gan::nn::Norm::conditional_batch);
+  ASSERT_EQ(hooks.discriminator_terms.size(), 1u);
+  EXPECT_EQ(hooks.discriminator_terms[0].name, "projection");
   EXPECT_EQ(spec.g_condition_dim(), 0);
   EXPECT_FALSE(both.discriminator_extra_loss({}, {}, torch::tensor({0})).defined());
 
   gan::conditioning::AuxiliaryClassifier ac(0.5);
   auto spec2 = gan::NetworkSpec().num_classes(3);
   ac.configure(spec2);
-  EXPECT_TRUE(spec2.aux_classifier());
+  ASSERT_EQ(gan::conditioning::network_hooks(ac).discriminator_terms.size(), 1u);
+  EXPECT_FALSE(gan::conditioning::network_hooks(ac).generator_norm.has_value());
   auto logits = torch::randn({4, 3}, torch::kDouble);
   auto y = torch::tensor({0, 2, 1, 2});
   gan::nn::CriticOutput o{torch::zeros({4, 1}), logits};
@@ -179,13 +182,13 @@ TEST(Conditioning, CombineAndAuxiliaryClassifier) {
 TEST(Conditioning, ProjectionAddsTheLabelsInnerProduct) {
   torch::manual_seed(15);
   using namespace gan::nn;
-  Discriminator d(DiscriminatorOptions::family(8, 8).num_classes(3).projection(true));
+  Discriminator d(DiscriminatorOptions::family(8, 8).num_classes(3).terms({gan::conditioning::projection_term()}));
   d->eval();
   auto x = torch::randn({2, 3, 8, 8});
   auto y0 = torch::tensor({0, 0}), y1 = torch::tensor({1, 1});
   auto diff = d(x, y1).score - d(x, y0).score;
   // Same features φ(x), different embeddings: the difference is ⟨e₁ − e₀, φ(x)⟩.
-  auto embed = d->named_parameters()["embed.weight"];
+  auto embed = d->named_parameters()["projection.embed.weight"];
   auto h = x;
   for (const auto& m : *d->blocks) h = m->as<DownBlockImpl>()->forward(h);
   auto expect = ((embed[1] - embed[0]) * h.flatten(1)).sum(1, true);

@@ -486,6 +486,58 @@ TEST(Trainer, AttentionIsAnOption) {
   EXPECT_FALSE(torch::equal(before, mine.generator()->named_parameters()["blocks.1.gate"])) << "the gate learns";
 }
 
+// A new conditioning with its own network part, written as a user writes one: a term of the
+// discriminator (a learned bias per class added to the score) and a policy that brings it. No
+// trainer, architecture or network edit.
+struct ClassBiasTermImpl : gan::nn::DiscriminatorTermImpl {
+  explicit ClassBiasTermImpl(const gan::nn::TermShape& s) { bias = register_parameter("bias", torch::zeros({s.num_classes})); }
+  void apply(const torch::Tensor&, const torch::Tensor& labels, gan::nn::CriticOutput& out) override {
+    out.score = out.score + bias.index_select(0, labels).unsqueeze(1);
+  }
+  torch::Tensor bias;
+};
+struct ClassBias : gan::conditioning::Base {
+  std::vector<gan::nn::DiscriminatorTerm> discriminator_terms() const {
+    return {{"class_bias", [](const gan::nn::TermShape& s) { return std::make_shared<ClassBiasTermImpl>(s); }}};
+  }
+};
+static_assert(gan::conditioning::HasDiscriminatorTerms<ClassBias>);
+static_assert(!gan::conditioning::HasDiscriminatorTerms<gan::conditioning::OneHotConcat>);
+// An architecture without the hooks' overloads: the trainer refuses it for ClassBias at compile
+// time (a static_assert in the trainer), rather than training a discriminator without the term.
+struct PlainOnly {
+  gan::nn::Generator make_generator(const gan::NetworkSpec& s) const { return gan::arch::Dcgan().make_generator(s); }
+  gan::nn::Discriminator make_discriminator(const gan::NetworkSpec& s) const { return gan::arch::Dcgan().make_discriminator(s); }
+};
+static_assert(gan::Architecture<PlainOnly> && !gan::TakesDiscriminatorHooks<PlainOnly>);
+static_assert(gan::TakesDiscriminatorHooks<gan::arch::Dcgan> && gan::TakesGeneratorHooks<gan::arch::Sagan>);
+
+TEST(Trainer, AConditioningBringsItsOwnDiscriminatorTerm) {
+  gan::Trainer<gan::arch::Dcgan, gan::loss::NonSaturating, gan::regularizer::None, ClassBias> t(toy_spec());
+  auto d = t.discriminator();
+  auto params = d->named_parameters();
+  ASSERT_TRUE(params.contains("class_bias.bias"));
+  {
+    torch::NoGradGuard no_grad;
+    params["class_bias.bias"].copy_(torch::arange(double(kClasses)).to(torch::kFloat) * 0.5);
+  }
+  const auto before = params["class_bias.bias"].clone();
+  d->eval();
+  auto data = at::make_generator<at::CPUGeneratorImpl>(6);
+  auto [x, y] = toy_batch(4, data);
+  const auto y0 = torch::zeros({4}, torch::kLong), y1 = torch::ones({4}, torch::kLong);
+  torch::Tensor diff;
+  {
+    torch::NoGradGuard no_grad;
+    diff = d->forward(x.to(torch::kFloat), y1).score - d->forward(x.to(torch::kFloat), y0).score;
+  }
+  // Same image, another label: the score moves by exactly b[1] - b[0].
+  EXPECT_TRUE(torch::allclose(diff, torch::full_like(diff, 0.5), 1e-6, 1e-6));
+  d->train();
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(t.step(x, y).finite);
+  EXPECT_FALSE(torch::equal(before, d->named_parameters()["class_bias.bias"])) << "the term's parameters are D's: optimised";
+}
+
 // An architecture that owns its weight init: the trainer calls it and nothing else.
 struct ConstantInitDcgan : gan::arch::Dcgan {
   void init_weights(torch::nn::Module& net, gan::WeightInit) const {

@@ -9,10 +9,7 @@ namespace gan::conditioning {
 /// Every batch norm of the generator's hidden blocks takes a gain and a bias per class. The
 /// discriminator is not conditioned by this policy alone: combine it with `Projection`.
 struct ConditionalBatchNorm : Base {
-  void configure(NetworkSpec& spec) {
-    Base::configure(spec);
-    spec.conditional_bn(true);
-  }
+  nn::Norm generator_norm() const { return nn::Norm::conditional_batch; }
 };
 
 }  // namespace gan::conditioning

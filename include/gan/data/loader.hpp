@@ -3,6 +3,7 @@
 /// Batches from an in-memory image set: shuffling, drop_last, augmentations that suit aerial
 /// images (flips and 90° rotations), and a background thread that prepares the next batch.
 
+#include <gan/data/dihedral.hpp>
 #include <gan/data/random.hpp>
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
@@ -106,11 +107,7 @@ class Loader {
     std::vector<at::Tensor> out;
     out.reserve(size_t(x.size(0)));
     for (int64_t i = 0; i < x.size(0); ++i) {
-      auto img = x[i];
-      const int64_t k = c[i] % 4;
-      if (k) img = at::rot90(img, k, {1, 2});
-      if (c[i] >= 4) img = at::flip(img, {2});
-      out.push_back(img);
+      out.push_back(dihedral(x[i], c[i]));
     }
     return at::stack(out).contiguous();
   }

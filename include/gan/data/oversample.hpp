@@ -11,6 +11,8 @@
 ///   auto w = gan::data::balanced_class_weights(train_labels, 2);                 // weighted loss
 /// @endcode
 
+#include <gan/data/dihedral.hpp>
+
 #include <ATen/ATen.h>
 
 #include <cmath>
@@ -106,8 +108,7 @@ inline at::Tensor augmented_copies(const at::Tensor& images, int64_t count, uint
   for (int64_t i = 0; i < count; ++i) {
     auto x = images[int64_t(rng() % uint64_t(images.size(0)))].to(at::kFloat);
     const auto turn = int64_t(rng() % 8);
-    if (turn & 4) x = x.flip({2});
-    x = x.rot90(turn & 3, {1, 2});
+    x = dihedral(x, dihedral_code(turn & 4, turn & 3));  // mirrored first, then turned
     const double side = o.crop_min + (1 - o.crop_min) * uniform();
     const int64_t ch = std::max<int64_t>(1, std::llround(side * double(x.size(1))));
     const int64_t cw = std::max<int64_t>(1, std::llround(side * double(x.size(2))));

@@ -15,6 +15,7 @@
 ///                                                                       fake_features);
 /// ```
 
+#include <gan/data/random.hpp>
 #include <gan/linalg/gram.hpp>
 
 #include <Eigen/Core>
@@ -329,12 +330,7 @@ inline std::vector<Eigen::Index> draw_without_replacement(std::mt19937_64& rng, 
                                                           Eigen::Index m) {
   std::vector<Eigen::Index> p(static_cast<std::size_t>(n));
   for (Eigen::Index i = 0; i < n; ++i) p[i] = i;
-  for (Eigen::Index i = 0; i < m; ++i) {
-    const auto j =
-        i + static_cast<Eigen::Index>(uniform_below(rng, static_cast<std::uint64_t>(n - i)));
-    std::swap(p[i], p[j]);
-  }
-  p.resize(static_cast<std::size_t>(m));
+  data::partial_shuffle(p, static_cast<std::size_t>(m), [&](std::uint64_t bound) { return uniform_below(rng, bound); });
   return p;
 }
 

@@ -30,8 +30,11 @@ concept DiscriminatorNetwork = requires(D& d, const at::Tensor& t) {
 ///
 /// Requirements: `a.make_generator(spec)` returns a `nn::GeneratorNetwork` and
 /// `a.make_discriminator(spec)` a `nn::DiscriminatorNetwork`, made for `spec` (image size,
-/// channels, z_dim + g_condition_dim inputs, channels + d_condition_channels inputs, and the
-/// conditioning switches). They are called once, after the global seed is set.
+/// channels, z_dim + g_condition_dim inputs, channels + d_condition_channels inputs). They are
+/// called once, after the global seed is set. For a conditioning that brings network parts
+/// (`NetworkHooks`: a generator norm, discriminator terms) the trainer calls
+/// `make_generator(spec, hooks)` / `make_discriminator(spec, hooks)` instead, and refuses, at
+/// compile time, an architecture without them.
 ///
 /// Optional: `a.init_weights(net, init)` initialises a network it made (each of the two, in
 /// turn) for a `WeightInit`; without it the trainer applies `nn::init_weights`. An
@@ -40,6 +43,17 @@ template <class A>
 concept Architecture = requires(const A& a, const NetworkSpec& s) {
   { a.make_generator(s) } -> nn::GeneratorNetwork;
   { a.make_discriminator(s) } -> nn::DiscriminatorNetwork;
+};
+
+/// An architecture whose generator takes a conditioning's normalisation
+/// (`make_generator(spec, hooks)`), and one whose discriminator takes its terms.
+template <class A>
+concept TakesGeneratorHooks = requires(const A& a, const NetworkSpec& s, const NetworkHooks& h) {
+  { a.make_generator(s, h) } -> nn::GeneratorNetwork;
+};
+template <class A>
+concept TakesDiscriminatorHooks = requires(const A& a, const NetworkSpec& s, const NetworkHooks& h) {
+  { a.make_discriminator(s, h) } -> nn::DiscriminatorNetwork;
 };
 
 namespace arch {
@@ -57,7 +71,9 @@ struct Defaults {
 /// the family or the paper's layout, with the defaults `D` gives.
 template <Defaults (*D)()>
 struct Standard {
-  nn::Generator make_generator(const NetworkSpec& s) const {
+  nn::Generator make_generator(const NetworkSpec& s) const { return make_generator(s, {}); }
+  nn::Discriminator make_discriminator(const NetworkSpec& s) const { return make_discriminator(s, {}); }
+  nn::Generator make_generator(const NetworkSpec& s, const NetworkHooks& hooks) const {
     s.validate();
     const auto d = D();
     auto o = s.layout() == Layout::paper96
@@ -66,7 +82,7 @@ struct Standard {
                                                 s.g_blocks(), s.max_width());
     o.condition_dim(s.g_condition_dim())
         .channels(s.channels())
-        .norm(s.conditional_bn() ? nn::Norm::conditional_batch : nn::Norm::batch)
+        .norm(hooks.generator_norm.value_or(nn::Norm::batch))
         .num_classes(s.num_classes())
         .upsample(s.upsample())
         .attention_at(s.g_attention_at().value_or(d.g_attention_at))
@@ -77,7 +93,7 @@ struct Standard {
                       " (resize_conv keeps only sizes that double exactly)");
     return nn::Generator(o);
   }
-  nn::Discriminator make_discriminator(const NetworkSpec& s) const {
+  nn::Discriminator make_discriminator(const NetworkSpec& s, const NetworkHooks& hooks) const {
     s.validate();
     const auto d = D();
     auto o = s.layout() == Layout::paper96
@@ -92,8 +108,7 @@ struct Standard {
         .attention_at(s.d_attention_at().value_or(d.d_attention_at))
         .spectral_norm(sn)
         .num_classes(s.num_classes())
-        .projection(s.projection())
-        .aux_classifier(s.aux_classifier());
+        .terms(hooks.discriminator_terms);
     if (s.attention()) o.attention(*s.attention());
     return nn::Discriminator(o);
   }

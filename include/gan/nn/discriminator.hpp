@@ -1,14 +1,18 @@
 #pragma once
 /// @file
 /// The discriminator (critic) family: a stack of down-sampling blocks, with optional
-/// self-attention and spectral normalisation, a head of width 1 or k, and optionally a
-/// projection term (Miyato & Koyama, 2018) and an auxiliary classifier (Odena et al., 2017).
+/// self-attention and spectral normalisation, a head of width 1 or k, and the terms a
+/// conditioning brings (a projection, an auxiliary classifier: `DiscriminatorTerm`).
 
 #include <gan/nn/blocks.hpp>
 #include <gan/nn/generator.hpp>
 #include <gan/nn/attention.hpp>
 
 #include <torch/nn/modules/container/modulelist.h>
+
+#include <functional>
+#include <memory>
+#include <string>
 
 namespace gan::nn {
 
@@ -18,6 +22,29 @@ struct CriticOutput {
   torch::Tensor score;
   /// Class logits of an auxiliary classifier, [N, num_classes]; undefined without one.
   torch::Tensor class_logits;
+};
+
+/// What a discriminator term is made for: the last block's features [N, channels, size, size],
+/// the class count, whether D is spectrally normalised, and the head's geometry (a term that
+/// outputs per-sample values uses it to reduce the map to 1×1 as the head does).
+struct TermShape {
+  int64_t channels = 0, size = 0, num_classes = 0;
+  bool spectral_norm = false;
+  ConvLayer head{};
+};
+
+/// A part of the discriminator that a conditioning brings: a module of D (its parameters are
+/// D's: optimised, saved and moved with it) that changes D's output given the last block's
+/// features and the labels, e.g. adds ⟨embed(y), φ(x)⟩ to the score or sets class logits.
+class DiscriminatorTermImpl : public torch::nn::Module {
+ public:
+  virtual void apply(const torch::Tensor& features, const torch::Tensor& labels, CriticOutput& out) = 0;
+};
+
+/// A named maker of a term: D registers what `make` returns under `name`.
+struct DiscriminatorTerm {
+  std::string name;
+  std::function<std::shared_ptr<DiscriminatorTermImpl>(const TermShape&)> make;
 };
 
 /// Options of `Discriminator`. `layers` are the blocks (conv → norm → LeakyReLU 0.2); `head`
@@ -67,14 +94,13 @@ struct DiscriminatorOptions {
   /// What an attention block is (SAGAN's self-attention by default).
   TORCH_ARG(AttentionFactory, attention) = self_attention();
   TORCH_ARG(int64_t, num_classes) = 0;
-  /// Adds ⟨embed(label), features⟩ to every score (projection discriminator).
-  TORCH_ARG(bool, projection) = false;
-  /// Adds a head of `num_classes` logits (AC-GAN).
-  TORCH_ARG(bool, aux_classifier) = false;
+  /// The conditioning's terms (e.g. `conditioning::projection_term()`), applied in order after
+  /// the head.
+  TORCH_ARG(std::vector<DiscriminatorTerm>, terms) = {};
 };
 
 /// A discriminator: D(x, labels) → `CriticOutput`. `x` has `channels + condition_channels`
-/// channels; `labels` are read by the projection term only.
+/// channels; `labels` are read by the terms only.
 class DiscriminatorImpl : public torch::nn::Cloneable<DiscriminatorImpl> {
  public:
   explicit DiscriminatorImpl(DiscriminatorOptions options) : options(std::move(options)) {
@@ -86,8 +112,6 @@ class DiscriminatorImpl : public torch::nn::Cloneable<DiscriminatorImpl> {
     TORCH_CHECK_VALUE(!o.layers().empty(), "Discriminator: needs at least one block");
     TORCH_CHECK_VALUE(o.output_dim() > 0, "Discriminator: output_dim must be > 0, got ",
                       o.output_dim());
-    TORCH_CHECK_VALUE(!(o.projection() || o.aux_classifier()) || o.num_classes() > 0,
-                      "Discriminator: projection and aux_classifier need num_classes > 0");
     detail::check_attention(o.attention_at(), o.layers().size(), "Discriminator");
     blocks = register_module("blocks", torch::nn::ModuleList());
     attention.clear();
@@ -119,20 +143,10 @@ class DiscriminatorImpl : public torch::nn::Cloneable<DiscriminatorImpl> {
     };
     head = head_conv(o.output_dim());
     register_module("head", head.ptr());
-    if (o.projection()) {
-      embed = nn::embedding(torch::nn::EmbeddingOptions(o.num_classes(), feature_dim),
-                            o.spectral_norm());
-      register_module("embed", embed.ptr());
-      // Scaled like the head (a linear map of the same features), not N(0, 1) as Embedding's
-      // default: with that, the projection term swamps the score at the start.
-      torch::NoGradGuard no_grad;
-      const double bound = 1.0 / std::sqrt(double(feature_dim));
-      embed.ptr()->named_parameters()[o.spectral_norm() ? "module.weight" : "weight"].uniform_(
-          -bound, bound);
-    }
-    if (o.aux_classifier()) {
-      classifier = head_conv(o.num_classes());
-      register_module("classifier", classifier.ptr());
+    terms.clear();
+    for (const auto& t : o.terms()) {
+      TORCH_CHECK_VALUE(t.make && !t.name.empty(), "Discriminator: a term needs a name and a maker");
+      terms.push_back(register_module(t.name, t.make({in, size, o.num_classes(), o.spectral_norm(), h})));
     }
   }
 
@@ -150,19 +164,15 @@ class DiscriminatorImpl : public torch::nn::Cloneable<DiscriminatorImpl> {
         h = attention.forward(m.get(), h);
     }
     CriticOutput out{head.forward(h).flatten(1), {}};
-    if (options.projection()) {
-      TORCH_CHECK_VALUE(labels.defined() && labels.dim() == 1 && labels.size(0) == x.size(0),
-                        "Discriminator: the projection needs one label per sample");
-      out.score = out.score + (embed.forward(labels) * h.flatten(1)).sum(1, true);
-    }
-    if (options.aux_classifier()) out.class_logits = classifier.forward(h).flatten(1);
+    for (const auto& t : terms) t->apply(h, labels, out);
     return out;
   }
 
   DiscriminatorOptions options;
   torch::nn::ModuleList blocks{nullptr};
   AttentionBlocks attention;
-  torch::nn::AnyModule head, embed, classifier;
+  torch::nn::AnyModule head;
+  std::vector<std::shared_ptr<DiscriminatorTermImpl>> terms;
   int64_t feature_dim = 0;
 };
 TORCH_MODULE(Discriminator);

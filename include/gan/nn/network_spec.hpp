@@ -5,6 +5,7 @@
 
 #include <gan/nn/attention.hpp>
 #include <gan/nn/blocks.hpp>
+#include <gan/nn/discriminator.hpp>
 
 #include <optional>
 #include <vector>
@@ -42,12 +43,10 @@ struct NetworkSpec {
   /// What an attention block is (both networks); unset: SAGAN's self-attention.
   TORCH_ARG(std::optional<nn::AttentionFactory>, attention) = std::nullopt;
 
-  // Filled by the conditioning policy.
+  // Filled by the conditioning policy: the widths of its extra inputs. The network parts it
+  // brings (a generator norm, discriminator terms) come as `NetworkHooks`.
   TORCH_ARG(int64_t, g_condition_dim) = 0;
   TORCH_ARG(int64_t, d_condition_channels) = 0;
-  TORCH_ARG(bool, conditional_bn) = false;
-  TORCH_ARG(bool, projection) = false;
-  TORCH_ARG(bool, aux_classifier) = false;
 
 
  public:
@@ -63,6 +62,17 @@ struct NetworkSpec {
                       "NetworkSpec: the paper96 layout makes 96x96 images, but image_size is ",
                       image_size_);
   }
+};
+
+/// What a conditioning brings to the networks, besides their extra inputs: the generator's
+/// normalisation (conditional batch norm) and terms of the discriminator (a projection, an
+/// auxiliary classifier). The trainer gathers them from the conditioning policy's
+/// `generator_norm()` and `discriminator_terms()` and hands them to the architecture's
+/// `make_generator(spec, hooks)` and `make_discriminator(spec, hooks)`; an architecture
+/// without those overloads is refused at compile time for such a conditioning.
+struct NetworkHooks {
+  std::optional<nn::Norm> generator_norm;
+  std::vector<nn::DiscriminatorTerm> discriminator_terms;
 };
 
 }  // namespace gan

@@ -29,8 +29,23 @@ Trainer<A, L, R, C>::Trainer(NetworkSpec spec, TrainerOptions options, A archite
   spec_.validate();
   conditioning_.configure(spec_);
   torch::manual_seed(options_.seed());
-  g_ = arch_.make_generator(spec_);
-  d_ = arch_.make_discriminator(spec_);
+  // The network parts the conditioning brings, found through `requires`: an architecture that
+  // cannot take them is refused here, at compile time, rather than silently ignoring them.
+  const auto hooks = conditioning::network_hooks(conditioning_);
+  if constexpr (conditioning::HasGeneratorNorm<C>) {
+    static_assert(TakesGeneratorHooks<A>,
+                  "the conditioning sets the generator's norm: the architecture needs make_generator(spec, hooks)");
+    g_ = arch_.make_generator(spec_, hooks);
+  } else {
+    g_ = arch_.make_generator(spec_);
+  }
+  if constexpr (conditioning::HasDiscriminatorTerms<C>) {
+    static_assert(TakesDiscriminatorHooks<A>,
+                  "the conditioning brings discriminator terms: the architecture needs make_discriminator(spec, hooks)");
+    d_ = arch_.make_discriminator(spec_, hooks);
+  } else {
+    d_ = arch_.make_discriminator(spec_);
+  }
   init_weights();
   g_->to(options_.device());
   d_->to(options_.device());
