@@ -4,8 +4,8 @@
 //
 //   minimal_cgan --out out/minimal --steps 400 --variant wgan-gp
 #include <gan/data/toy.hpp>
-#include <gan/io/grid.hpp>
-#include <gan/io/image_file.hpp>
+#include <gan/image/grid.hpp>
+#include <gan/image/write.hpp>
 #include <gan/presets.hpp>
 
 #include <boost/program_options.hpp>
@@ -39,7 +39,7 @@ int run(Trainer trainer, const po::variables_map& vm) {
   // A row per class, 8 samples each.
   auto labels = torch::arange(4).repeat_interleave(8);
   auto samples = trainer.sample(labels);
-  gan::io::write_image(out / "samples.png", gan::io::make_grid(samples, 8));
+  gan::image::write_image(out / "samples.png", gan::image::make_grid(samples, 8));
   trainer.save(out / "checkpoint.pt");
   const double acc = (gan::data::quadrant_class(samples.cpu()) == labels)
                          .to(torch::kDouble).mean().template item<double>();

@@ -1,5 +1,21 @@
-// Precompiled header shared by all tests.
-#pragma once
+// The precompiled header of the torch test programs: the core and what the tests use most.
 #include <gtest/gtest.h>
 #include <gan/gan.hpp>
+#include <gan/cluster/hierarchical.hpp>
+#include <gan/cluster/kmeans.hpp>
+#include <gan/cluster/scores.hpp>
+#include <gan/cluster/tsne.hpp>
+#include <gan/data/oversample.hpp>
+#include <gan/data/split.hpp>
+#include <gan/data/toy.hpp>
+#include <gan/image/grid.hpp>
+#include <gan/io/atomic_file.hpp>
+#include <gan/io/features_file.hpp>
+#include <gan/io/pth_reader.hpp>
+#include <gan/io/pth_tensor.hpp>
+#include <gan/io/string_tensor.hpp>
+#include <gan/metrics/classification.hpp>
+#include <gan/metrics/fid.hpp>
+#include <gan/metrics/fid_inception.hpp>
+#include <gan/report/report.hpp>
 #include <torch/torch.h>

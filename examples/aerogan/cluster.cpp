@@ -9,8 +9,9 @@
 #include <gan/cluster/method.hpp>
 #include <gan/cluster/tsne.hpp>
 #include <gan/io/features_file.hpp>
-#include <gan/io/image_reader.hpp>
-#include <gan/io/scatter.hpp>
+#include <gan/image/read.hpp>
+#include <gan/viz/example_grid.hpp>
+#include <gan/viz/scatter.hpp>
 
 #include <iomanip>
 
@@ -102,11 +103,11 @@ int run(const ClusterOptions& o) {
       points[size_t(i)] = {r.embedding(i, 0), r.embedding(i, 1)};
       cls[size_t(i)] = int(classes[size_t(i)]);
     }
-    gan::io::ScatterOptions so;
+    gan::viz::ScatterOptions so;
     so.title = "t-SNE of the features: " + m.label() + ", k = " + std::to_string(o.k) + (o.repair > 0 ? " (repaired)" : "");
     so.x_label = "t-SNE 1";
     so.y_label = "t-SNE 2";
-    gan::io::write_scatter(dir / "tsne.png", points, mapped, cls, so);
+    gan::viz::write_scatter(dir / "tsne.png", points, mapped, cls, so);
     std::cout << "t-SNE: KL divergence " << r.kl_divergence << " after " << r.iterations << " iterations\n";
   }
   if (!o.data_dir.empty()) {
@@ -114,13 +115,13 @@ int run(const ClusterOptions& o) {
     for (int64_t i = 0; i < n; ++i) {
       auto& row = rows[size_t(mapped[size_t(i)])];
       if (int(row.size()) >= o.examples) continue;
-      cv::Mat rgb = gan::io::read_image_rgb(fs::path(o.data_dir) / f.filenames[size_t(i)], 64), bgr;
+      cv::Mat rgb = gan::image::read_image_rgb(fs::path(o.data_dir) / f.filenames[size_t(i)], 64), bgr;
       cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
       row.push_back(bgr);
     }
-    gan::io::ExampleGridOptions go;
+    gan::viz::ExampleGridOptions go;
     go.per_row = o.examples;
-    const cv::Mat grid = gan::io::example_grid(rows, {}, go);
+    const cv::Mat grid = gan::viz::example_grid(rows, {}, go);
     std::vector<uchar> png;
     cv::imencode(".png", grid, png);
     gan::io::write_file_atomically(dir / "examples.png", std::string_view(reinterpret_cast<const char*>(png.data()), png.size()));

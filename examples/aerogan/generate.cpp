@@ -3,7 +3,7 @@
 // can be added to a training set.
 #include "config.hpp"
 
-#include <gan/io/image_file.hpp>
+#include <gan/image/write.hpp>
 
 #include <gan/data/oversample.hpp>
 
@@ -73,7 +73,7 @@ int run(const GenerateOptions& o) {
       for (int64_t i = from; i < to; ++i) {
         std::ostringstream name;
         name << "gen_" << std::setw(6) << std::setfill('0') << i << "_c" << labels[size_t(i)] << ".png";
-        gan::io::write_image(target / "images" / name.str(), images[i - from]);
+        gan::image::write_image(target / "images" / name.str(), images[i - from]);
         csv += "images/" + name.str() + "," + std::to_string(labels[size_t(i)]) + "\n";
       }
     }

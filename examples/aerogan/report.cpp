@@ -8,7 +8,7 @@
 #include <gan/data/split_file.hpp>
 #include <gan/metrics/image_sets.hpp>
 #include <gan/experiment/oversampling.hpp>
-#include <gan/io/report.hpp>
+#include <gan/report/report.hpp>
 
 #include <iomanip>
 #include <map>
@@ -50,7 +50,7 @@ int run(const ReportOptions& o) {
   const auto& [dir_s, config, title, source, target, split] = std::tie(o.dir, o.config, o.title, o.source, o.target, o.split);
   const fs::path dir = dir_s;
   if (!fs::is_directory(dir)) throw std::invalid_argument("--dir " + dir_s + " is not a folder");
-  gan::io::Report r(title);
+  gan::report::Report r(title);
 
   std::ostringstream intro;
   intro << "The method of Belderbos et al. (ICPRAI 2022), run by aerogan: a VGG classifier's features are "
@@ -84,18 +84,18 @@ int run(const ReportOptions& o) {
     const std::string seeds = s.rows.empty() ? "?" : std::to_string(s.rows.front().seeds);
     for (auto [set, what] : {std::pair{"target", "the target region (another region: the paper's test)"},
                              std::pair{"source-test", "the source region's test split"}}) {
-      gan::io::Table t;
+      gan::report::Table t;
       t.header = {"training set", "images added"};
       for (const auto& m : metrics) t.header.push_back(m.second);
       for (const auto& row : s.rows) {
         if (row.set != set) continue;
-        std::vector<gan::io::Cell> cells{{row.arm}, {std::to_string(row.n_added)}};
+        std::vector<gan::report::Cell> cells{{row.arm}, {std::to_string(row.n_added)}};
         for (const auto& m : metrics)
           cells.push_back({fixed(row.metrics.at(m.first).mean) + " ± " + fixed(row.metrics.at(m.first).std)});
         t.rows.push_back(cells);
       }
       if (t.rows.empty()) continue;
-      for (size_t c = 2; c < t.header.size(); ++c) gan::io::mark_best(t, c);
+      for (size_t c = 2; c < t.header.size(); ++c) gan::report::mark_best(t, c);
       t.caption = std::string("Tested on ") + what + ": mean ± std over " + seeds + " seeds; the best of each column in bold.";
       r.table(t);
     }
@@ -105,7 +105,7 @@ int run(const ReportOptions& o) {
                 "positive clusters.");
     const auto conf_file = dir / "evaluate" / "confusion.csv";
     if (fs::exists(conf_file)) {
-      gan::io::Table t;
+      gan::report::Table t;
       t.header = {"training set", "tested on", "TN", "FP", "FN", "TP"};
       for (const auto& row : gan::experiment::ConfusionTable::read(conf_file).rows)
         if (row.set != "val")
@@ -124,10 +124,10 @@ int run(const ReportOptions& o) {
       if (e.is_directory()) names.push_back(e.path().filename().string());
     std::sort(names.begin(), names.end());
     r.heading("GANs");
-    gan::io::Table fid;
+    gan::report::Table fid;
     fid.header = {"GAN", "FID (Inception, 2048-d)", "Fréchet distance (classifier features)", "KID", "images (real / generated)"};
     for (const auto& v : names) {
-      std::vector<gan::io::Cell> row{{v}, {"—"}, {"—"}, {"—"}, {"—"}};
+      std::vector<gan::report::Cell> row{{v}, {"—"}, {"—"}, {"—"}, {"—"}};
       bool any = false;
       for (auto [space, col] : {std::pair{"inception", 1}, std::pair{"classifier", 2}}) {
         const auto f = dir / "fid" / (v + "-" + space + ".csv");
@@ -142,8 +142,8 @@ int run(const ReportOptions& o) {
       if (any) fid.rows.push_back(row);
     }
     if (!fid.rows.empty()) {
-      gan::io::mark_best(fid, 1, false);
-      gan::io::mark_best(fid, 2, false);
+      gan::report::mark_best(fid, 1, false);
+      gan::report::mark_best(fid, 2, false);
       fid.caption = "Real: the positives of the source's training part, at the GAN's image size; generated: the GAN's "
                     "images of the positive clusters, drawn in the real positives' cluster shares. Lower is better. "
                     "Distances in the classifier's features are not comparable to published FIDs.";
@@ -154,7 +154,7 @@ int run(const ReportOptions& o) {
       for (auto space : {"inception", "classifier"}) {
         const auto f = dir / "fid" / (v + "-" + space + ".csv");
         if (!fs::exists(f)) continue;
-        gan::io::Table t;
+        gan::report::Table t;
         t.header = {"cluster", "images (real / generated)", std::string(space) == "inception" ? "FID" : "Fréchet distance"};
         for (const auto& row : gan::metrics::DistanceTable::read(f).rows)
           if (row.cluster != "all")
@@ -178,7 +178,7 @@ int run(const ReportOptions& o) {
   // The classifier and the clusters.
   const auto cls_file = dir / "classifier" / "metrics.csv";
   if (fs::exists(cls_file)) {
-    gan::io::Table t;
+    gan::report::Table t;
     t.header = {"split", "accuracy", "precision", "recall", "F1", "balanced accuracy", "images"};
     for (const auto& [split_name, m] : gan::ClassifierMetrics::read(cls_file).rows)
       t.rows.push_back({{split_name}, {fixed(m.accuracy)}, {fixed(m.precision)}, {fixed(m.recall)}, {fixed(m.f1)},
@@ -188,25 +188,25 @@ int run(const ReportOptions& o) {
   }
   const auto clusters = dir / "clusters";
   if (fs::exists(clusters / "scores.csv")) {
-    gan::io::Table t;
+    gan::report::Table t;
     t.header = {"method", "k", "silhouette", "Calinski–Harabasz", "Davies–Bouldin"};
     for (const auto& row : gan::cluster::ScoreTable::read(clusters / "scores.csv").rows)
       t.rows.push_back({{row.method}, {std::to_string(row.k)}, {fixed(row.silhouette)}, {fixed(row.calinski_harabasz, 1)},
                         {fixed(row.davies_bouldin)}});
-    gan::io::mark_best(t, 2);
-    gan::io::mark_best(t, 3);
-    gan::io::mark_best(t, 4, false);
+    gan::report::mark_best(t, 2);
+    gan::report::mark_best(t, 3);
+    gan::report::mark_best(t, 4, false);
     t.caption = "Clustering scores (the last row: the clustering used). Higher silhouette and Calinski–Harabasz, lower Davies–Bouldin are better.";
     r.table(t);
   }
   if (fs::exists(clusters / "cluster_class.csv")) {
     const auto c = gan::cluster::ClusterClassTable::read(clusters / "cluster_class.csv");
-    gan::io::Table t;
+    gan::report::Table t;
     t.header = {"cluster"};
     for (int64_t k = 0; k < c.classes; ++k) t.header.push_back(k == 1 ? "solar panels" : k == 0 ? "no panels" : "class_" + std::to_string(k));
     t.header.push_back("total");
     for (const auto& [cluster, counts] : c.counts) {
-      std::vector<gan::io::Cell> cells{{std::to_string(cluster)}};
+      std::vector<gan::report::Cell> cells{{std::to_string(cluster)}};
       int64_t total = 0;
       for (auto v : counts) cells.push_back({std::to_string(v)}), total += v;
       cells.push_back({std::to_string(total)});

@@ -5,9 +5,9 @@
 
 #include <gan/data/image_folder.hpp>
 #include <gan/data/loader.hpp>
-#include <gan/io/grid.hpp>
-#include <gan/io/image_file.hpp>
-#include <gan/io/plot.hpp>
+#include <gan/image/grid.hpp>
+#include <gan/image/write.hpp>
+#include <gan/viz/plot.hpp>
 
 #include <chrono>
 #include <cmath>
@@ -50,7 +50,7 @@ std::vector<Row> read_metrics(const fs::path& file, int64_t max_step) {
 }
 
 void write_plots(const fs::path& dir, const std::vector<Row>& rows, const std::string& variant) {
-  gan::io::Series d{"D loss", {}, {}}, g{"G loss", {}, {}}, gn{"gradient norm", {}, {}},
+  gan::viz::Series d{"D loss", {}, {}}, g{"G loss", {}, {}}, gn{"gradient norm", {}, {}},
       pen{"penalty", {}, {}}, w{"Wasserstein estimate", {}, {}};
   std::map<int64_t, std::array<double, 3>> per_epoch;  // sum d, sum g, count
   for (const auto& r : rows) {
@@ -69,13 +69,13 @@ void write_plots(const fs::path& dir, const std::vector<Row>& rows, const std::s
     e[1] += r.g_loss;
     e[2] += 1;
   }
-  gan::io::PlotOptions o;
+  gan::viz::PlotOptions o;
   o.title = "Losses over iterations (" + variant + ")";
   o.x_label = "iteration";
   o.y_label = "loss";
   o.smooth = rows.size() > 50 ? int(rows.size() / 50) : 0;
-  gan::io::write_plot(dir / "losses_iterations.png", {d, g}, o);
-  gan::io::Series de{"D loss (epoch mean)", {}, {}}, ge{"G loss (epoch mean)", {}, {}};
+  gan::viz::write_plot(dir / "losses_iterations.png", {d, g}, o);
+  gan::viz::Series de{"D loss (epoch mean)", {}, {}}, ge{"G loss (epoch mean)", {}, {}};
   for (const auto& [epoch, e] : per_epoch) {
     de.x.push_back(double(epoch));
     de.y.push_back(e[0] / e[2]);
@@ -85,12 +85,12 @@ void write_plots(const fs::path& dir, const std::vector<Row>& rows, const std::s
   o.title = "Losses over epochs (" + variant + ")";
   o.x_label = "epoch";
   o.smooth = 0;
-  gan::io::write_plot(dir / "losses_epochs.png", {de, ge}, o);
+  gan::viz::write_plot(dir / "losses_epochs.png", {de, ge}, o);
   o.title = "Critic gradient norm and penalty (" + variant + ")";
   o.x_label = "iteration";
   o.y_label = "value";
   o.smooth = rows.size() > 50 ? int(rows.size() / 50) : 0;
-  gan::io::write_plot(dir / "gradients.png", {gn, pen, w}, o);
+  gan::viz::write_plot(dir / "gradients.png", {gn, pen, w}, o);
 }
 
 template <class Trainer>
@@ -165,8 +165,8 @@ int train_loop(Trainer trainer, const TrainOptions& c, const gan::data::ImageFol
     const bool last = n == c.n_epochs;
     if (n % c.save_nr == 0 || last) {
       auto images = trainer.sample(grid_labels, grid_z);
-      gan::io::write_image(dir / "samples" / ("epoch_" + std::to_string(n) + ".png"),
-                           gan::io::make_grid(images, cols));
+      gan::image::write_image(dir / "samples" / ("epoch_" + std::to_string(n) + ".png"),
+                           gan::image::make_grid(images, cols));
     }
     write_plots(dir / "plots", rows, c.variant);
     if (n >= c.checkpoint_start && (n % c.checkpoint_nr == 0 || last)) {

@@ -1,41 +1,30 @@
 #pragma once
 /// @file
-/// The umbrella header of the core library (libtorch + Eigen; no OpenCV).
+/// The core of the library: networks, losses, regularizers, conditioning, the trainer and the presets
+/// (libtorch; no OpenCV). Every other area has its own umbrella header: gan/cluster.hpp,
+/// gan/data.hpp, gan/experiment.hpp, gan/image.hpp, gan/io.hpp, gan/linalg.hpp, gan/metrics.hpp,
+/// gan/report.hpp, gan/viz.hpp.
 
-#include <gan/cluster/hierarchical.hpp>
-#include <gan/cluster/kmeans.hpp>
-#include <gan/cluster/scores.hpp>
-#include <gan/cluster/tsne.hpp>
 #include <gan/conditioning/auxiliary_classifier.hpp>
 #include <gan/conditioning/combine.hpp>
 #include <gan/conditioning/conditional_batch_norm.hpp>
 #include <gan/conditioning/conditioning.hpp>
 #include <gan/conditioning/one_hot_concat.hpp>
 #include <gan/conditioning/projection.hpp>
-#include <gan/data/oversample.hpp>
-#include <gan/data/split.hpp>
-#include <gan/data/toy.hpp>
-#include <gan/io/atomic_file.hpp>
-#include <gan/io/features_file.hpp>
-#include <gan/io/grid.hpp>
-#include <gan/io/pth_reader.hpp>
-#include <gan/io/pth_tensor.hpp>
-#include <gan/io/report.hpp>
-#include <gan/io/string_tensor.hpp>
+#include <gan/error.hpp>
 #include <gan/loss/adversarial_loss.hpp>
 #include <gan/loss/hinge.hpp>
 #include <gan/loss/least_squares.hpp>
 #include <gan/loss/non_saturating.hpp>
 #include <gan/loss/wasserstein.hpp>
-#include <gan/metrics/classification.hpp>
-#include <gan/metrics/fid.hpp>
-#include <gan/metrics/fid_inception.hpp>
 #include <gan/nn/architecture.hpp>
+#include <gan/nn/attention.hpp>
 #include <gan/nn/blocks.hpp>
 #include <gan/nn/conditional_batch_norm.hpp>
 #include <gan/nn/discriminator.hpp>
 #include <gan/nn/generator.hpp>
 #include <gan/nn/inception.hpp>
+#include <gan/nn/init.hpp>
 #include <gan/nn/layers.hpp>
 #include <gan/nn/network_spec.hpp>
 #include <gan/nn/self_attention.hpp>
@@ -49,3 +38,4 @@
 #include <gan/train/ema.hpp>
 #include <gan/train/options.hpp>
 #include <gan/train/trainer.hpp>
+#include <gan/train/trainer_impl.hpp>

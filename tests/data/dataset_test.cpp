@@ -10,10 +10,10 @@
 #include <gan/experiment/oversampling.hpp>
 #include <gan/io/features_file.hpp>
 #include <gan/train/classifier.hpp>
-#include <gan/io/grid.hpp>
+#include <gan/image/grid.hpp>
 #include <gan/metrics/fid.hpp>
 #include <gan/nn/vgg.hpp>
-#include <gan/io/image_reader.hpp>
+#include <gan/image/read.hpp>
 
 #include <gtest/gtest.h>
 #include <opencv2/imgcodecs.hpp>
@@ -109,7 +109,7 @@ TEST(ImageReader, EveryKindBecomesRgbAtTheRequestedSize) {
   cv::Mat rgba(20, 30, CV_8UC4, cv::Scalar(10, 20, 200, 128));
   cv::imwrite((d / "rgba.png").string(), rgba);
   for (const auto* f : {"a.png", "a.jpg", "a.tif", "rgba.png"}) {
-    auto m = gan::io::read_image_rgb(d / f, 8);
+    auto m = gan::image::read_image_rgb(d / f, 8);
     ASSERT_EQ(m.type(), CV_8UC3) << f;
     ASSERT_EQ(m.rows, 8);
     const auto px = m.at<cv::Vec3b>(4, 4);
@@ -117,7 +117,7 @@ TEST(ImageReader, EveryKindBecomesRgbAtTheRequestedSize) {
     EXPECT_NEAR(px[2], 10, 3) << f;
   }
   for (const auto* f : {"g16.png", "g16.tif"}) {
-    auto m = gan::io::read_image_rgb(d / f, 40);
+    auto m = gan::image::read_image_rgb(d / f, 40);
     EXPECT_EQ(m.cols, 40);
     EXPECT_EQ(m.at<cv::Vec3b>(5, 5), cv::Vec3b(100, 100, 100)) << f;
   }
@@ -126,10 +126,10 @@ TEST(ImageReader, EveryKindBecomesRgbAtTheRequestedSize) {
   for (int y = 0; y < 4; ++y)
     for (int x = 0; x < 4; ++x) checker.at<cv::Vec3b>(y, x) = cv::Vec3b::all((x + y) % 2 ? 200 : 0);
   cv::imwrite((d / "checker.png").string(), checker);
-  EXPECT_EQ(gan::io::read_image_rgb(d / "checker.png", 2).at<cv::Vec3b>(0, 0), cv::Vec3b(100, 100, 100));
+  EXPECT_EQ(gan::image::read_image_rgb(d / "checker.png", 2).at<cv::Vec3b>(0, 0), cv::Vec3b(100, 100, 100));
   write_text(d / "corrupt.png", "this is not a png");
-  EXPECT_TRUE(contains(error_of([&] { gan::io::read_image_rgb(d / "corrupt.png", 8); }), "corrupt.png: cannot decode"));
-  EXPECT_TRUE(contains(error_of([&] { gan::io::read_image_rgb(d / "none.png", 8); }), "none.png: image file not found"));
+  EXPECT_TRUE(contains(error_of([&] { gan::image::read_image_rgb(d / "corrupt.png", 8); }), "corrupt.png: cannot decode"));
+  EXPECT_TRUE(contains(error_of([&] { gan::image::read_image_rgb(d / "none.png", 8); }), "none.png: image file not found"));
 }
 
 // --- image folder and cache ------------------------------------------------------------
@@ -508,7 +508,7 @@ TEST(FeaturesFile, RoundTripAndErrors) {
 
 TEST(Grid, TilesRowMajorWithPadding) {
   auto images = at::stack({at::zeros({1, 2, 2}), at::ones({1, 2, 2}) * 0.5, at::ones({1, 2, 2}) * -0.5});
-  auto g = gan::io::make_grid(images, 2, 1, 1.0);
+  auto g = gan::image::make_grid(images, 2, 1, 1.0);
   EXPECT_EQ(g.sizes(), (std::vector<int64_t>{1, 7, 7}));
   EXPECT_EQ(g[0][1][4].item<float>(), 0.5f);   // second image, first row
   EXPECT_EQ(g[0][4][1].item<float>(), -0.5f);  // third image, second row

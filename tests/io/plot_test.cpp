@@ -5,7 +5,7 @@
 
 #include "common/temp_dir.hpp"
 
-#include <gan/io/plot.hpp>
+#include <gan/viz/plot.hpp>
 
 #include <unistd.h>
 
@@ -19,8 +19,8 @@
 namespace {
 
 namespace fs = std::filesystem;
-using gan::io::PlotOptions;
-using gan::io::Series;
+using gan::viz::PlotOptions;
+using gan::viz::Series;
 
 struct TempDir : gan::test::TempDir {
   TempDir() : gan::test::TempDir("gan_plot_test") {}
@@ -75,7 +75,7 @@ Series ramp(std::string name, double y0, double y1, int n = 100) {
 }  // namespace
 
 TEST(Plot, NiceTicksHandComputedRanges) {
-  using gan::io::detail::nice_ticks;
+  using gan::viz::detail::nice_ticks;
   // (1 - 0) / 5 = 0.2, itself a nice step.
   expect_ticks(nice_ticks(0, 1, 5), {0, 0.2, 0.4, 0.6, 0.8, 1});
   // 100 / 5 = 20 -> 20.
@@ -97,7 +97,7 @@ TEST(Plot, NiceTicksHandComputedRanges) {
 }
 
 TEST(Plot, NiceTicksAreEvenOneTwoFiveStepsCoveringTheRange) {
-  using gan::io::detail::nice_ticks;
+  using gan::viz::detail::nice_ticks;
   const std::vector<std::pair<double, double>> ranges = {
       {0, 1},         {-0.37, 2.91},  {1e-7, 3.3e-7}, {-5e5, 1.2e6},
       {0.999, 1.001}, {-104.5, -3.2}, {13, 8713},     {0.0123, 0.987}};
@@ -129,7 +129,7 @@ TEST(Plot, NiceTicksAreEvenOneTwoFiveStepsCoveringTheRange) {
 }
 
 TEST(Plot, NiceTicksOfDegenerateRangesDoNotLoop) {
-  using gan::io::detail::nice_ticks;
+  using gan::viz::detail::nice_ticks;
   expect_ticks(nice_ticks(2, 2, 5), {2});
   const double inf = std::numeric_limits<double>::infinity();
   EXPECT_LE(nice_ticks(0, inf, 5).size(), 2u);
@@ -137,7 +137,7 @@ TEST(Plot, NiceTicksOfDegenerateRangesDoNotLoop) {
 }
 
 TEST(Plot, TickLabelsAreCompact) {
-  using gan::io::detail::format_tick;
+  using gan::viz::detail::format_tick;
   EXPECT_EQ(format_tick(0, 0.2), "0");
   EXPECT_EQ(format_tick(0.4, 0.2), "0.4");
   EXPECT_EQ(format_tick(1, 0.2), "1");  // integers without decimals
@@ -157,7 +157,7 @@ TEST(Plot, ImageHasTheRequestedSize) {
   for (auto [w, h] : {std::pair{800, 500}, std::pair{300, 200}, std::pair{1234, 777}}) {
     options.width = w;
     options.height = h;
-    const cv::Mat image = gan::io::plot_lines({ramp("a", 0, 1)}, options);
+    const cv::Mat image = gan::viz::plot_lines({ramp("a", 0, 1)}, options);
     EXPECT_EQ(image.cols, w);
     EXPECT_EQ(image.rows, h);
     EXPECT_EQ(image.type(), CV_8UC3);
@@ -169,7 +169,7 @@ TEST(Plot, BackgroundIsWhiteAndFrameAndTextAreDrawn) {
   options.title = "losses";
   options.x_label = "iteration";
   options.y_label = "loss";
-  const cv::Mat image = gan::io::plot_lines({ramp("a", 0, 1)}, options);
+  const cv::Mat image = gan::viz::plot_lines({ramp("a", 0, 1)}, options);
   EXPECT_EQ(image.at<cv::Vec3b>(1, 1), cv::Vec3b(255, 255, 255));
   // Dark pixels (frame, ticks, text) in the title band, the left margin and the bottom margin.
   const auto dark = [&](cv::Rect r) { return count_darker(image, r, 128); };
@@ -179,14 +179,14 @@ TEST(Plot, BackgroundIsWhiteAndFrameAndTextAreDrawn) {
 }
 
 TEST(Plot, SeriesColoursAppearAndDiffer) {
-  using gan::io::detail::series_colour;
+  using gan::viz::detail::series_colour;
   ASSERT_NE(series_colour(0), series_colour(1));
   for (std::size_t i = 0; i < 10; ++i)
     for (std::size_t j = i + 1; j < 10; ++j) EXPECT_NE(series_colour(i), series_colour(j));
 
   // Series a runs in the lower part of the axes, series b in the upper part.
   PlotOptions options;
-  const cv::Mat image = gan::io::plot_lines({ramp("a", 0, 0.35), ramp("b", 0.65, 1)}, options);
+  const cv::Mat image = gan::viz::plot_lines({ramp("a", 0, 0.35), ramp("b", 0.65, 1)}, options);
   const cv::Rect upper(0, 0, image.cols, image.rows / 2),
       lower(0, image.rows / 2, image.cols, image.rows - image.rows / 2);
   const int a_lower = count_colour(image, series_colour(0), lower);
@@ -203,13 +203,13 @@ TEST(Plot, SeriesColoursAppearAndDiffer) {
 }
 
 TEST(Plot, LegendShowsNamedSeriesOnly) {
-  using gan::io::detail::series_colour;
+  using gan::viz::detail::series_colour;
   PlotOptions options;
   // One flat line in the middle: the legend goes in the top-right corner.
   Series flat{"flat", {0, 1, 2, 3}, {0, 0, 0, 0}};
-  const cv::Mat named = gan::io::plot_lines({flat}, options);
+  const cv::Mat named = gan::viz::plot_lines({flat}, options);
   flat.name.clear();
-  const cv::Mat unnamed = gan::io::plot_lines({flat}, options);
+  const cv::Mat unnamed = gan::viz::plot_lines({flat}, options);
   const cv::Rect top_right(options.width / 2, 0, options.width / 2, options.height / 4);
   EXPECT_GT(count_colour(named, series_colour(0), top_right), 20) << "legend swatch";
   EXPECT_EQ(count_colour(unnamed, series_colour(0), top_right), 0);
@@ -219,18 +219,18 @@ TEST(Plot, LegendShowsNamedSeriesOnly) {
 }
 
 TEST(Plot, ConstantAndOnePointSeriesDoNotCrash) {
-  using gan::io::detail::series_colour;
+  using gan::viz::detail::series_colour;
   PlotOptions options;
   Series constant{"", {0, 1, 2, 3, 4}, {2.5, 2.5, 2.5, 2.5, 2.5}};
   Series one{"", {7}, {3}};
   Series zero{"", {0, 1}, {0, 0}};
   for (bool log_y : {false, true}) {
     options.log_y = log_y;
-    const cv::Mat a = gan::io::plot_lines({constant}, options);
+    const cv::Mat a = gan::viz::plot_lines({constant}, options);
     EXPECT_GT(cv::countNonZero(pixels_of(a, series_colour(0))), 300) << "the flat line is drawn";
-    const cv::Mat b = gan::io::plot_lines({one}, options);
+    const cv::Mat b = gan::viz::plot_lines({one}, options);
     EXPECT_GT(cv::countNonZero(pixels_of(b, series_colour(0))), 5) << "the point is drawn";
-    EXPECT_EQ(gan::io::plot_lines({zero}, options).rows, options.height);
+    EXPECT_EQ(gan::viz::plot_lines({zero}, options).rows, options.height);
   }
 }
 
@@ -239,7 +239,7 @@ TEST(Plot, MismatchedSizesThrowNamingTheSeries) {
   Series good = ramp("good", 0, 1);
   Series bad{"discriminator loss", {0, 1, 2}, {0, 1}};
   try {
-    gan::io::plot_lines({good, bad}, options);
+    gan::viz::plot_lines({good, bad}, options);
     FAIL() << "expected std::invalid_argument";
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("discriminator loss"), std::string::npos) << e.what();
@@ -249,14 +249,14 @@ TEST(Plot, MismatchedSizesThrowNamingTheSeries) {
 TEST(Plot, BadOptionsThrow) {
   PlotOptions options;
   options.width = 10;
-  EXPECT_THROW(gan::io::plot_lines({}, options), std::invalid_argument);
+  EXPECT_THROW(gan::viz::plot_lines({}, options), std::invalid_argument);
   options = PlotOptions{};
   options.smooth = -1;
-  EXPECT_THROW(gan::io::plot_lines({}, options), std::invalid_argument);
+  EXPECT_THROW(gan::viz::plot_lines({}, options), std::invalid_argument);
 }
 
 TEST(Plot, NonFiniteValuesAreSkippedAndBreakTheLine) {
-  using gan::io::detail::series_colour;
+  using gan::viz::detail::series_colour;
   const double nan = std::numeric_limits<double>::quiet_NaN();
   const double inf = std::numeric_limits<double>::infinity();
   // A flat line at y = 1 over x = 0..20 with x = 9, 10, 11 missing (NaN, inf, NaN in y).
@@ -268,7 +268,7 @@ TEST(Plot, NonFiniteValuesAreSkippedAndBreakTheLine) {
   s.y.push_back(1e300);  // x NaN: the point is skipped, and its y does not stretch the axis
   s.x.push_back(nan);
   PlotOptions options;
-  const cv::Mat image = gan::io::plot_lines({s}, options);
+  const cv::Mat image = gan::viz::plot_lines({s}, options);
   const cv::Mat mask = pixels_of(image, series_colour(0));
   ASSERT_GT(cv::countNonZero(mask), 300);
   // Columns that hold the line: from x = 0 to x = 20 with a gap from x = 8 to x = 12, i.e.
@@ -299,12 +299,12 @@ TEST(Plot, NonFiniteValuesAreSkippedAndBreakTheLine) {
 
 TEST(Plot, NoDataGivesAxesAndANote) {
   PlotOptions options;
-  const cv::Mat none = gan::io::plot_lines({}, options);
-  const cv::Mat empty = gan::io::plot_lines({Series{"empty", {}, {}}}, options);
+  const cv::Mat none = gan::viz::plot_lines({}, options);
+  const cv::Mat empty = gan::viz::plot_lines({Series{"empty", {}, {}}}, options);
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  const cv::Mat all_nan = gan::io::plot_lines({Series{"nan", {0, 1}, {nan, nan}}}, options);
+  const cv::Mat all_nan = gan::viz::plot_lines({Series{"nan", {0, 1}, {nan, nan}}}, options);
   options.log_y = true;
-  const cv::Mat non_positive = gan::io::plot_lines({Series{"neg", {0, 1}, {0, -1}}}, options);
+  const cv::Mat non_positive = gan::viz::plot_lines({Series{"neg", {0, 1}, {0, -1}}}, options);
   for (const cv::Mat* image : {&none, &empty, &all_nan, &non_positive}) {
     EXPECT_EQ(image->size(), cv::Size(options.width, options.height));
     // The "no data" note in the middle of the axes: grid lines there are lighter (225).
@@ -315,7 +315,7 @@ TEST(Plot, NoDataGivesAxesAndANote) {
 }
 
 TEST(Plot, LogScaleAndSmoothingDraw) {
-  using gan::io::detail::series_colour;
+  using gan::viz::detail::series_colour;
   Series s{"penalty", {}, {}};
   for (int i = 0; i < 500; ++i) {
     s.x.push_back(i);
@@ -326,12 +326,12 @@ TEST(Plot, LogScaleAndSmoothingDraw) {
   PlotOptions options;
   options.log_y = true;
   options.smooth = 20;
-  const cv::Mat image = gan::io::plot_lines({s}, options);
+  const cv::Mat image = gan::viz::plot_lines({s}, options);
   EXPECT_GT(cv::countNonZero(pixels_of(image, series_colour(0))), 300);
 
   // The moving average is centred and ignores skipped points.
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  const auto avg = gan::io::detail::moving_average({1, 2, 3, nan, 5, 6}, 3);
+  const auto avg = gan::viz::detail::moving_average({1, 2, 3, nan, 5, 6}, 3);
   EXPECT_DOUBLE_EQ(avg[0], 1.5);
   EXPECT_DOUBLE_EQ(avg[1], 2);
   EXPECT_DOUBLE_EQ(avg[2], 2.5);
@@ -341,7 +341,7 @@ TEST(Plot, LogScaleAndSmoothingDraw) {
 }
 
 TEST(Plot, LogAxisTicksArePowersOfTen) {
-  const auto axis = gan::io::detail::log_axis(-3.2, 1.1, 6);  // 6.3e-4 .. 12.6
+  const auto axis = gan::viz::detail::log_axis(-3.2, 1.1, 6);  // 6.3e-4 .. 12.6
   const std::vector<std::string> expected = {"0.001", "0.01", "0.1", "1", "10"};
   EXPECT_EQ(axis.labels, expected);
   expect_ticks(axis.ticks, {-3, -2, -1, 0, 1});
@@ -354,7 +354,7 @@ TEST(Plot, WritePlotWritesAReadablePng) {
   options.width = 640;
   options.height = 360;
   options.title = "losses";
-  gan::io::write_plot(path, {ramp("D", 1, 0.3), ramp("G", 0.7, 3)}, options);
+  gan::viz::write_plot(path, {ramp("D", 1, 0.3), ramp("G", 0.7, 3)}, options);
   ASSERT_TRUE(fs::exists(path));
   EXPECT_FALSE(fs::exists(path.string() + ".tmp"));
   std::ifstream file(path, std::ios::binary);
@@ -366,7 +366,7 @@ TEST(Plot, WritePlotWritesAReadablePng) {
   EXPECT_EQ(back.cols, 640);
   EXPECT_EQ(back.rows, 360);
   // PNG is lossless: the file holds exactly the plot.
-  const cv::Mat drawn = gan::io::plot_lines({ramp("D", 1, 0.3), ramp("G", 0.7, 3)}, options);
+  const cv::Mat drawn = gan::viz::plot_lines({ramp("D", 1, 0.3), ramp("G", 0.7, 3)}, options);
   EXPECT_EQ(cv::norm(back, drawn, cv::NORM_INF), 0);
 }
 
@@ -377,7 +377,7 @@ TEST(Plot, UnwritablePathThrowsNamingIt) {
   std::ofstream(blocker) << "x";
   const fs::path path = blocker / "losses.png";
   try {
-    gan::io::write_plot(path, {ramp("D", 0, 1)}, PlotOptions{});
+    gan::viz::write_plot(path, {ramp("D", 0, 1)}, PlotOptions{});
     FAIL() << "expected std::runtime_error";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find(path.string()), std::string::npos) << e.what();

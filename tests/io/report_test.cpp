@@ -7,7 +7,7 @@
 
 #include "common/temp_dir.hpp"
 
-#include <gan/io/report.hpp>
+#include <gan/report/report.hpp>
 
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -29,9 +29,9 @@
 namespace {
 
 namespace fs = std::filesystem;
-using gan::io::Cell;
-using gan::io::Report;
-using gan::io::Table;
+using gan::report::Cell;
+using gan::report::Report;
+using gan::report::Table;
 
 struct TempDir : gan::test::TempDir {
   TempDir() : gan::test::TempDir("gan_report_test") {}
@@ -114,36 +114,36 @@ std::vector<std::string> data_uris(const std::string& html, const std::string& m
 
 TEST(Base64, Rfc4648Vectors) {
   // RFC 4648 §10.
-  EXPECT_EQ(gan::io::base64(""), "");
-  EXPECT_EQ(gan::io::base64("f"), "Zg==");
-  EXPECT_EQ(gan::io::base64("fo"), "Zm8=");
-  EXPECT_EQ(gan::io::base64("foo"), "Zm9v");
-  EXPECT_EQ(gan::io::base64("foob"), "Zm9vYg==");
-  EXPECT_EQ(gan::io::base64("fooba"), "Zm9vYmE=");
-  EXPECT_EQ(gan::io::base64("foobar"), "Zm9vYmFy");
+  EXPECT_EQ(gan::report::base64(""), "");
+  EXPECT_EQ(gan::report::base64("f"), "Zg==");
+  EXPECT_EQ(gan::report::base64("fo"), "Zm8=");
+  EXPECT_EQ(gan::report::base64("foo"), "Zm9v");
+  EXPECT_EQ(gan::report::base64("foob"), "Zm9vYg==");
+  EXPECT_EQ(gan::report::base64("fooba"), "Zm9vYmE=");
+  EXPECT_EQ(gan::report::base64("foobar"), "Zm9vYmFy");
 }
 
 TEST(Base64, HighBytesAndZerosUseTheWholeAlphabet) {
-  EXPECT_EQ(gan::io::base64(std::string("\xFB\xFF\xBF", 3)), "+/+/");
-  EXPECT_EQ(gan::io::base64(std::string(3, '\0')), "AAAA");
-  EXPECT_EQ(gan::io::base64(std::string(1, '\0')), "AA==");
+  EXPECT_EQ(gan::report::base64(std::string("\xFB\xFF\xBF", 3)), "+/+/");
+  EXPECT_EQ(gan::report::base64(std::string(3, '\0')), "AAAA");
+  EXPECT_EQ(gan::report::base64(std::string(1, '\0')), "AA==");
   std::string all;
   for (int i = 0; i < 256; ++i) all += char(i);
-  EXPECT_EQ(base64_decode(gan::io::base64(all)), all);
+  EXPECT_EQ(base64_decode(gan::report::base64(all)), all);
 }
 
 TEST(ReportMarkBest, MeansWithStdHighestWins) {
   Table t = results_table();
-  gan::io::mark_best(t, 1);
+  gan::report::mark_best(t, 1);
   EXPECT_EQ(best_flags(t, 1), (std::vector<bool>{true, false, false}));
-  gan::io::mark_best(t, 2, /*higher_is_better=*/false);
+  gan::report::mark_best(t, 2, /*higher_is_better=*/false);
   EXPECT_EQ(best_flags(t, 2), (std::vector<bool>{false, true, false}));
   EXPECT_EQ(best_flags(t, 0), (std::vector<bool>{false, false, false}));
 }
 
 TEST(ReportMarkBest, TiesAreAllMarked) {
   Table t = column({"0.81 ± 0.01", "0.810 ± 0.03", "0.5", "0.81"});
-  gan::io::mark_best(t, 0);
+  gan::report::mark_best(t, 0);
   EXPECT_EQ(best_flags(t, 0), (std::vector<bool>{true, true, false, true}));
 }
 
@@ -151,17 +151,17 @@ TEST(ReportMarkBest, NegativeNumbers) {
   Table t = column({"-3.5 ± 0.2", "-1.25", "-10",
                     "\xE2\x88\x92"
                     "0.5"});  // U+2212 minus
-  gan::io::mark_best(t, 0);
+  gan::report::mark_best(t, 0);
   EXPECT_EQ(best_flags(t, 0), (std::vector<bool>{false, false, false, true}));
-  gan::io::mark_best(t, 0, false);
+  gan::report::mark_best(t, 0, false);
   EXPECT_EQ(best_flags(t, 0), (std::vector<bool>{false, false, true, false}));
 }
 
 TEST(ReportMarkBest, LowerIsBetterAndPlainNumbers) {
   Table t = column({"41.2", "38.7", "1e2", " 85.2 %", "+2"});
-  gan::io::mark_best(t, 0, false);
+  gan::report::mark_best(t, 0, false);
   EXPECT_EQ(best_flags(t, 0), (std::vector<bool>{false, false, false, false, true}));
-  gan::io::mark_best(t, 0, true);
+  gan::report::mark_best(t, 0, true);
   EXPECT_EQ(best_flags(t, 0), (std::vector<bool>{false, false, true, false, false}));
 }
 
@@ -169,23 +169,23 @@ TEST(ReportMarkBest, NonNumericCellsAreIgnoredAndShortRowsSkipped) {
   Table t = column({"n/a", "", "12abc", "inf", "nan", "-", "± 3", "7"});
   t.rows.push_back({});           // a row without the column
   t.rows[0].front().best = true;  // a stale mark is cleared
-  gan::io::mark_best(t, 0);
+  gan::report::mark_best(t, 0);
   EXPECT_EQ(best_flags(t, 0),
             (std::vector<bool>{false, false, false, false, false, false, false, true, false}));
   Table none = column({"n/a", "—"});
-  gan::io::mark_best(none, 0);
+  gan::report::mark_best(none, 0);
   EXPECT_EQ(best_flags(none, 0), (std::vector<bool>{false, false}));
 }
 
 TEST(ReportMarkBest, ColumnOutsideTheTableThrows) {
   Table t = results_table();
-  EXPECT_THROW(gan::io::mark_best(t, 3), std::out_of_range);
+  EXPECT_THROW(gan::report::mark_best(t, 3), std::out_of_range);
 }
 
 TEST(ReportMarkdown, TableRowsBoldBestAndEscapedPipes) {
   Table t = results_table();
-  gan::io::mark_best(t, 1);
-  gan::io::mark_best(t, 2, false);
+  gan::report::mark_best(t, 1);
+  gan::report::mark_best(t, 2, false);
   Report report("Experiment");
   report.heading("Results").table(t);
   const std::string md = report.markdown("/tmp");
@@ -237,15 +237,15 @@ TEST(ReportMarkdown, ParagraphsAsTheyAreAndFencedConfiguration) {
 }
 
 TEST(ReportHtml, EscapeReplacesTheFiveSpecialCharacters) {
-  EXPECT_EQ(gan::io::html_escape("a < b & c > \"d\" 'e'"),
+  EXPECT_EQ(gan::report::html_escape("a < b & c > \"d\" 'e'"),
             "a &lt; b &amp; c &gt; &quot;d&quot; &#39;e&#39;");
-  EXPECT_EQ(gan::io::html_escape("0.812 ± 0.010"), "0.812 ± 0.010");
+  EXPECT_EQ(gan::report::html_escape("0.812 ± 0.010"), "0.812 ± 0.010");
 }
 
 TEST(ReportHtml, TextIsEscapedAndBestCellsMarked) {
   Table t = results_table();
   t.rows[2][0].text = "<script>alert(\"x\")</script> & 'y'";
-  gan::io::mark_best(t, 1);
+  gan::report::mark_best(t, 1);
   Report report("A <b> & \"c\"");
   report.heading("Results & <notes>")
       .paragraph("FID < 40 & \"fast\"")
@@ -283,7 +283,7 @@ TEST(ReportHtml, ImagesAreEmbeddedAndTheFileIsSelfContained) {
   const auto pngs = data_uris(html, "image/png");
   ASSERT_EQ(pngs.size(), 1u);
   EXPECT_EQ(base64_decode(pngs[0]), read_file(png));
-  EXPECT_EQ(pngs[0], gan::io::base64(read_file(png)));
+  EXPECT_EQ(pngs[0], gan::report::base64(read_file(png)));
   const auto svgs = data_uris(html, "image/svg+xml");
   ASSERT_EQ(svgs.size(), 1u);
   EXPECT_EQ(base64_decode(svgs[0]), read_file(svg));
@@ -318,7 +318,7 @@ TEST(ReportWrite, WritesMarkdownAndHtmlIntoTheFolder) {
   const fs::path out = dir.path() / "run" / "nested";
   const fs::path png = write_red_blue_png(out / "samples" / "grid.png");
   Table t = results_table();
-  gan::io::mark_best(t, 1);
+  gan::report::mark_best(t, 1);
   Report report("Experiment");
   report.table(t).image(png, "Samples").code("[train]\nlr = 0.0002\n", "ini");
   report.write(out);
@@ -406,8 +406,8 @@ TEST(ReportChromium, RendersTheTableAndTheEmbeddedImage) {
   const fs::path png = write_red_blue_png(dir.path() / "figures" / "red_blue.png");
   Table t = results_table();
   t.rows[2][0].text = "a < b & c";
-  gan::io::mark_best(t, 1);
-  gan::io::mark_best(t, 2, false);
+  gan::report::mark_best(t, 1);
+  gan::report::mark_best(t, 2, false);
   Report report("Rooftop solar panels: cgan vs acgan");
   report.paragraph("Two conditional GANs trained on the source region.")
       .heading("Results")

@@ -175,7 +175,7 @@ TEST(FidInception, InputPipelineAndPngQuantisation) {
                c10::ValueError);
   EXPECT_THROW(net()->forward(torch::rand({1, 3, 74, 299})), c10::ValueError);
 
-  // The 8-bit round trip of gan::io::to_mat, bit for bit (ties, ±1 and out-of-range values
+  // The 8-bit round trip of gan::image::to_mat, bit for bit (ties, ±1 and out-of-range values
   // included).
   const auto q = gan::metrics::quantize_like_png(reference("png.input"));
   EXPECT_TRUE(torch::equal(q, reference("png.output")));

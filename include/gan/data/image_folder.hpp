@@ -6,7 +6,7 @@
 #include <gan/io/hash.hpp>
 #include <gan/data/csv.hpp>
 #include <gan/io/atomic_file.hpp>
-#include <gan/io/image_reader.hpp>
+#include <gan/image/read.hpp>
 #include <gan/io/string_tensor.hpp>
 
 #include <ATen/ATen.h>
@@ -171,7 +171,7 @@ inline ImageFolder load_image_folder(ImageFolderOptions o) {
     pool.emplace_back([&, t] {
       for (int64_t i = t; i < count; i += threads) {
         try {
-          const auto m = io::read_image_rgb(o.data_dir / good[i].filename, s);
+          const auto m = image::read_image_rgb(o.data_dir / good[i].filename, s);
           std::memcpy(images[i].data_ptr<uint8_t>(), m.data, size_t(s * s * 3));
         } catch (const std::exception& e) {
           errors[i] = e.what();

@@ -56,7 +56,7 @@ inline at::Tensor bytes_to_unit(const at::Tensor& u8) {
 }  // namespace detail
 
 /// Generator output in [-1, 1] to float [0, 1] exactly as writing it to an 8-bit PNG and reading
-/// it back gives: the byte of `gan::io::to_mat` (include/gan/io/image_file.hpp),
+/// it back gives: the byte of `gan::image::to_mat` (include/gan/io/image_file.hpp),
 /// round((clamp(x, −1, 1) + 1) · 127.5) with torch's round (half to even), then / 255.
 /// Stays on `x_m11`'s device.
 inline at::Tensor quantize_like_png(const at::Tensor& x_m11) {

@@ -20,7 +20,7 @@
 #include <gan/io/atomic_file.hpp>
 #include <gan/io/features_file.hpp>
 #include <gan/io/hash.hpp>
-#include <gan/io/image_reader.hpp>
+#include <gan/image/read.hpp>
 #include <gan/io/table.hpp>
 #include <gan/metrics/fid.hpp>
 
@@ -158,7 +158,7 @@ void for_each_image_batch(const std::vector<std::filesystem::path>& files, int64
     run.clear();
   };
   for (const auto& f : files) {
-    cv::Mat m = io::read_image_rgb(f, first);
+    cv::Mat m = image::read_image_rgb(f, first);
     if (size > 0 && (m.rows != size || m.cols != size))
       cv::resize(m, m, cv::Size(int(size), int(size)), 0, 0, m.rows * m.cols > size * size ? cv::INTER_AREA : cv::INTER_LINEAR);
     auto t = at::from_blob(m.data, {m.rows, m.cols, 3}, at::kByte).permute({2, 0, 1}).clone();

@@ -4,7 +4,7 @@
 
 #include <ATen/ATen.h>
 
-namespace gan::io {
+namespace gan::image {
 
 /// Tiles `images` ([N, C, H, W]) into one [C, rows·(H+p)+p, cols·(W+p)+p] image, row-major,
 /// `cols` images a row, with `padding` pixels of `pad_value` between and around them.
@@ -24,4 +24,4 @@ inline at::Tensor make_grid(const at::Tensor& images, int64_t cols, int64_t padd
   return grid;
 }
 
-}  // namespace gan::io
+}  // namespace gan::image

@@ -6,13 +6,13 @@
 /// only: no OpenCV, no libtorch.
 ///
 /// ```cpp
-/// gan::io::Table results{{"GAN", "accuracy", "FID"},
+/// gan::report::Table results{{"GAN", "accuracy", "FID"},
 ///                        {{{"cgan"}, {"0.812 ± 0.010"}, {"41.2"}},
 ///                         {{"acgan"}, {"0.795 ± 0.021"}, {"38.7"}}},
 ///                        "Classifier accuracy over 5 seeds"};
-/// gan::io::mark_best(results, 1);         // the highest accuracy
-/// gan::io::mark_best(results, 2, false);  // the lowest FID
-/// gan::io::Report report("Rooftop solar panels");
+/// gan::report::mark_best(results, 1);         // the highest accuracy
+/// gan::report::mark_best(results, 2, false);  // the lowest FID
+/// gan::report::Report report("Rooftop solar panels");
 /// report.heading("Results").table(results)
 ///     .heading("Samples").images({{"runs/cgan/samples/epoch_40.png", "cgan"},
 ///                                 {"runs/acgan/samples/epoch_40.png", "acgan"}})
@@ -39,7 +39,7 @@
 #include <variant>
 #include <vector>
 
-namespace gan::io {
+namespace gan::report {
 
 /// One cell of a Table: its text as shown, and whether it is the best of its column
 /// (bold in Markdown, bold and highlighted in HTML).
@@ -403,8 +403,8 @@ class Report {
   void write(const std::filesystem::path& dir, const std::string& stem = "report") const {
     const std::string page = html();
     const std::string text = markdown(dir);
-    write_file_atomically(dir / (stem + ".md"), text);
-    write_file_atomically(dir / (stem + ".html"), page);
+    io::write_file_atomically(dir / (stem + ".md"), text);
+    io::write_file_atomically(dir / (stem + ".html"), page);
   }
 
  private:
@@ -533,4 +533,4 @@ class Report {
   std::vector<Block> blocks_;
 };
 
-}  // namespace gan::io
+}  // namespace gan::report

@@ -11,7 +11,7 @@
 
 #include <filesystem>
 
-namespace gan::io {
+namespace gan::image {
 
 /// Reads `path` and returns it as CV_8UC3 in RGB order, resized to size × size (area
 /// interpolation when shrinking, bilinear when enlarging; `size` 0 keeps the file's size). 16-bit images are scaled to 8
@@ -45,4 +45,4 @@ inline cv::Mat read_image_rgb(const std::filesystem::path& path, int64_t size) {
   return m;
 }
 
-}  // namespace gan::io
+}  // namespace gan::image

@@ -6,14 +6,14 @@
 /// ```cpp
 /// std::vector<std::array<double, 2>> points = ...;  // e.g. rows of gan::cluster::tsne(...)
 /// std::vector<int> cluster = ..., cls = ...;          // one each per point
-/// gan::io::ScatterOptions options;
+/// gan::viz::ScatterOptions options;
 /// options.title = "t-SNE of the features";
 /// options.class_names = {"real", "generated"};
-/// gan::io::write_scatter("runs/tsne.png", points, cluster, cls, options);
+/// gan::viz::write_scatter("runs/tsne.png", points, cluster, cls, options);
 /// ```
 
 #include <gan/io/atomic_file.hpp>
-#include <gan/io/plot.hpp>
+#include <gan/viz/plot.hpp>
 
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -29,7 +29,7 @@
 #include <string>
 #include <vector>
 
-namespace gan::io {
+namespace gan::viz {
 
 /// How scatter_plot draws.
 struct ScatterOptions {
@@ -192,20 +192,11 @@ inline cv::Mat scatter_plot(const std::vector<std::array<double, 2>>& points,
   const int legend_w = std::min(width / 3, legend_text_w + 2 * inner);
 
   // Layout as plot_lines.
-  const int tick_length = px(5), pad = px(8);
-  const int label_h = detail::text_size("Xxgy", fonts.label, fonts).height;
-  const int title_h = detail::text_size("Xxgy", fonts.title, fonts).height;
-  const int top = options.title.empty() ? px(16) : title_h + 2 * pad + px(4);
-  const int bottom = tick_length + pad / 2 + tick_text_h + pad +
-                     (options.x_label.empty() ? 0 : label_h + pad + px(4));
-  const int plot_h = std::max(20, height - top - bottom);
-  const auto [y_axis, y_label_w] =
-      detail::fit_y_axis(y_lo, y_hi, false, top, plot_h, fonts, tick_text_h, px(55), px(8));
-  const int left = pad + (options.y_label.empty() ? 0 : label_h + pad + px(4)) + y_label_w +
-                   pad / 2 + tick_length;
-  const int right = legend_w + 2 * pad + px(6);
-  const int plot_w = std::max(20, width - left - right);
-  const Axis x_axis = detail::fit_x_axis(x_lo, x_hi, left, plot_w, fonts, px(80), px(14));
+  const auto layout = detail::frame_layout(width, height, f, fonts, options.title, options.x_label, options.y_label, x_lo,
+                                           x_hi, y_lo, y_hi, false, legend_w + 2 * px(8) + px(6));
+  const int tick_length = layout.tick_length, pad = layout.pad, top = layout.top, left = layout.left;
+  const int plot_w = layout.plot_w, plot_h = layout.plot_h;
+  const Axis &x_axis = layout.x_axis, &y_axis = layout.y_axis;
 
   cv::Mat image(height, width, CV_8UC3, cv::Scalar::all(255));
   detail::draw_ticks(image, cv::Rect(left, top, plot_w, plot_h), x_axis, y_axis, fonts, pad, tick_length,
@@ -295,82 +286,8 @@ inline void write_scatter(const std::filesystem::path& path,
   std::vector<uchar> png;
   if (!cv::imencode(".png", image, png, {cv::IMWRITE_PNG_COMPRESSION, 6}))
     throw std::runtime_error("write_scatter: cannot encode the plot for " + path.string());
-  write_file_atomically(path,
+  io::write_file_atomically(path,
                         std::string_view(reinterpret_cast<const char*>(png.data()), png.size()));
 }
 
-/// How example_grid lays out its tiles.
-struct ExampleGridOptions {
-  int tile = 64;       ///< each example is resized to tile × tile pixels
-  int per_row = 8;     ///< at most this many examples a row
-  int padding = 4;     ///< pixels between and around tiles
-  int label_width = 0; ///< width of the label column; 0: fitted to the longest label
-};
-
-/// A grid of example images: row r shows label `labels[r]` (after a swatch of cluster r's
-/// colour, as in scatter_plot) and then the first options.per_row images of `rows[r]`,
-/// each resized to options.tile pixels square (INTER_AREA) on a white background. Tiles
-/// may be 8-bit (grey, BGR or BGRA) or floating point in [0, 1] (grey or BGR); empty tiles are
-/// left blank. Returns a BGR image. `labels` may be shorter than `rows` ("cluster r").
-///
-/// Throws std::invalid_argument when there are no rows, or tile < 4, per_row < 1, padding < 0.
-inline cv::Mat example_grid(const std::vector<std::vector<cv::Mat>>& rows,
-                            const std::vector<std::string>& labels = {},
-                            const ExampleGridOptions& options = {}) {
-  if (rows.empty()) throw std::invalid_argument("example_grid: no rows");
-  if (options.tile < 4 || options.per_row < 1 || options.padding < 0)
-    throw std::invalid_argument("example_grid: need tile >= 4, per_row >= 1, padding >= 0; got " +
-                                std::to_string(options.tile) + ", " +
-                                std::to_string(options.per_row) + ", " +
-                                std::to_string(options.padding));
-  const double f = std::max(0.6, options.tile / 64.0);
-  const detail::Fonts fonts{0.45 * f, 0.5 * f, 0.6 * f, 1};
-  const int swatch = int(std::lround(12 * f)), gap = int(std::lround(6 * f));
-  const auto label = [&](std::size_t r) {
-    return r < labels.size() ? labels[r] : "cluster " + std::to_string(r);
-  };
-  int label_w = options.label_width;
-  if (label_w <= 0) {
-    for (std::size_t r = 0; r < rows.size(); ++r)
-      label_w = std::max(label_w, detail::text_size(label(r), fonts.label, fonts).width);
-    label_w += swatch + 3 * gap;
-  }
-  std::size_t columns = 1;
-  for (const auto& row : rows)
-    columns = std::max(columns, std::min(row.size(), std::size_t(options.per_row)));
-  const int t = options.tile, p = options.padding;
-  const int width = label_w + int(columns) * (t + p) + p;
-  const int height = int(rows.size()) * (t + p) + p;
-  cv::Mat image(height, width, CV_8UC3, cv::Scalar::all(255));
-  for (std::size_t r = 0; r < rows.size(); ++r) {
-    const int y = p + int(r) * (t + p);
-    const int cy = y + t / 2;
-    detail::draw_marker(image, {gap + swatch / 2.0, double(cy)}, swatch * 0.45, Marker::circle,
-                        detail::series_colour(r));
-    const double scale = detail::fitting_scale(label(r), fonts.label,
-                                               std::max(1, label_w - swatch - 3 * gap), fonts);
-    const auto size = detail::text_size(label(r), scale, fonts);
-    detail::put_text(image, label(r), {gap + swatch + gap, cy - size.height / 2}, scale, fonts,
-                     cv::Scalar(30, 30, 30));
-    for (std::size_t c = 0; c < std::min(rows[r].size(), columns); ++c) {
-      const cv::Mat& source = rows[r][c];
-      if (source.empty()) continue;
-      cv::Mat bytes = source;
-      if (source.depth() != CV_8U) source.convertTo(bytes, CV_8U, 255.0);
-      cv::Mat bgr;
-      if (bytes.channels() == 1)
-        cv::cvtColor(bytes, bgr, cv::COLOR_GRAY2BGR);
-      else if (bytes.channels() == 4)
-        cv::cvtColor(bytes, bgr, cv::COLOR_BGRA2BGR);
-      else
-        bgr = bytes;
-      cv::Mat resized;
-      cv::resize(bgr, resized, {t, t}, 0, 0,
-                 bgr.cols >= t && bgr.rows >= t ? cv::INTER_AREA : cv::INTER_NEAREST);
-      resized.copyTo(image(cv::Rect(label_w + int(c) * (t + p), y, t, t)));
-    }
-  }
-  return image;
-}
-
-}  // namespace gan::io
+}  // namespace gan::viz

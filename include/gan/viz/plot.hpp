@@ -4,12 +4,12 @@
 /// that includes this header compiles in a second or two.
 ///
 /// ```cpp
-/// gan::io::Series d{"D loss", steps, d_losses}, g{"G loss", steps, g_losses};
-/// gan::io::PlotOptions options;
+/// gan::viz::Series d{"D loss", steps, d_losses}, g{"G loss", steps, g_losses};
+/// gan::viz::PlotOptions options;
 /// options.title = "Losses";
 /// options.x_label = "iteration";
 /// options.smooth = 50;
-/// gan::io::write_plot("runs/losses.png", {d, g}, options);
+/// gan::viz::write_plot("runs/losses.png", {d, g}, options);
 /// ```
 
 #include <gan/io/atomic_file.hpp>
@@ -30,7 +30,7 @@
 #include <system_error>
 #include <vector>
 
-namespace gan::io {
+namespace gan::viz {
 
 /// One line of a plot: the points (x[i], y[i]) joined in order. Points where x or y is NaN
 /// or infinite are skipped and break the line.
@@ -399,6 +399,36 @@ inline void draw_frame_and_labels(cv::Mat& image, const cv::Rect& plot, bool has
   }
 }
 
+/// Where a plot's axes go: margins from the text around them (title, tick labels, axis
+/// labels), the y axis fitted to the height left, the x axis to the width left of `right`.
+/// `f` scales every pixel size (px(v) = round(v f)). The one layout of line and scatter plots.
+struct FrameLayout {
+  int tick_length = 0, pad = 0, top = 0, left = 0, plot_w = 0, plot_h = 0;
+  Axis x_axis, y_axis;
+  cv::Rect rect() const { return {left, top, plot_w, plot_h}; }
+};
+
+inline FrameLayout frame_layout(int width, int height, double f, const Fonts& fonts, const std::string& title,
+                                const std::string& x_label, const std::string& y_label, double x_lo, double x_hi,
+                                double y_lo, double y_hi, bool log_y, int right) {
+  const auto px = [&](double v) { return int(std::lround(v * f)); };
+  FrameLayout l;
+  l.tick_length = px(5), l.pad = px(8);
+  const int tick_text_h = text_size("0123456789", fonts.tick, fonts).height;
+  const int label_h = text_size("Xxgy", fonts.label, fonts).height;
+  const int title_h = text_size("Xxgy", fonts.title, fonts).height;
+  l.top = title.empty() ? px(16) : title_h + 2 * l.pad + px(4);
+  const int bottom = l.tick_length + l.pad / 2 + tick_text_h + l.pad + (x_label.empty() ? 0 : label_h + l.pad + px(4));
+  l.plot_h = std::max(20, height - l.top - bottom);
+  // y ticks: as many as fit with room between labels.
+  const auto [y_axis, y_label_w] = fit_y_axis(y_lo, y_hi, log_y, l.top, l.plot_h, fonts, tick_text_h, px(55), px(8));
+  l.y_axis = y_axis;
+  l.left = l.pad + (y_label.empty() ? 0 : label_h + l.pad + px(4)) + y_label_w + l.pad / 2 + l.tick_length;
+  l.plot_w = std::max(20, width - l.left - right);
+  l.x_axis = fit_x_axis(x_lo, x_hi, l.left, l.plot_w, fonts, px(80), px(14));
+  return l;
+}
+
 }  // namespace detail
 
 /// Draws the series as lines on one axes and returns the BGR image (options.width ×
@@ -452,27 +482,15 @@ inline cv::Mat plot_lines(const std::vector<Series>& series, const PlotOptions& 
   }
 
   // Layout: margins around the axes from the text that goes there.
-  const int tick_length = px(5), pad = px(8);
+  const auto layout = detail::frame_layout(width, height, f, fonts, options.title, options.x_label, options.y_label, x_lo,
+                                           x_hi, y_lo, y_hi, options.log_y, px(24));
+  const int tick_length = layout.tick_length, pad = layout.pad, top = layout.top, left = layout.left;
+  const int plot_w = layout.plot_w, plot_h = layout.plot_h;
+  const Axis &x_axis = layout.x_axis, &y_axis = layout.y_axis;
   const int tick_text_h = detail::text_size("0123456789", fonts.tick, fonts).height;
-  const int label_h = detail::text_size("Xxgy", fonts.label, fonts).height;
-  const int title_h = detail::text_size("Xxgy", fonts.title, fonts).height;
-  const int top = options.title.empty() ? px(16) : title_h + 2 * pad + px(4);
-  const int bottom = tick_length + pad / 2 + tick_text_h + pad +
-                     (options.x_label.empty() ? 0 : label_h + pad + px(4));
-  const int plot_h = std::max(20, height - top - bottom);
-
-  // y ticks: as many as fit with room between labels.
-  const auto [y_axis, y_label_w] =
-      detail::fit_y_axis(y_lo, y_hi, options.log_y, top, plot_h, fonts, tick_text_h, px(55), px(8));
-  const int left = pad + (options.y_label.empty() ? 0 : label_h + pad + px(4)) + y_label_w +
-                   pad / 2 + tick_length;
-  const int right = px(24);
-  const int plot_w = std::max(20, width - left - right);
-
-  const Axis x_axis = detail::fit_x_axis(x_lo, x_hi, left, plot_w, fonts, px(80), px(14));
 
   cv::Mat image(height, width, CV_8UC3, cv::Scalar::all(255));
-  const cv::Rect plot_rect(left, top, plot_w, plot_h);
+  const cv::Rect plot_rect = layout.rect();
   detail::draw_ticks(image, plot_rect, x_axis, y_axis, fonts, pad, tick_length, grid_colour, black, text_colour);
 
   // Data, clipped to the axes by drawing into a view of them; `ink` records where data is
@@ -588,7 +606,7 @@ inline void write_plot(const std::filesystem::path& path, const std::vector<Seri
   std::vector<uchar> png;
   if (!cv::imencode(".png", image, png, {cv::IMWRITE_PNG_COMPRESSION, 6}))
     throw std::runtime_error("write_plot: cannot encode the plot for " + path.string());
-  write_file_atomically(path, std::string_view(reinterpret_cast<const char*>(png.data()), png.size()));
+  io::write_file_atomically(path, std::string_view(reinterpret_cast<const char*>(png.data()), png.size()));
 }
 
-}  // namespace gan::io
+}  // namespace gan::viz

@@ -12,7 +12,7 @@
 #include <filesystem>
 #include <stdexcept>
 
-namespace gan::io {
+namespace gan::image {
 
 /// A [3, H, W] or [1, H, W] image in [-1, 1] as an 8-bit OpenCV matrix (BGR or grey).
 inline cv::Mat to_mat(const at::Tensor& image) {
@@ -36,7 +36,7 @@ inline void write_image(const std::filesystem::path& path, const at::Tensor& ima
   std::vector<uchar> bytes;
   if (!cv::imencode(path.extension().string(), to_mat(image), bytes))
     throw std::runtime_error("cannot encode an image for " + path.string());
-  write_file_atomically(path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  io::write_file_atomically(path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
 
-}  // namespace gan::io
+}  // namespace gan::image
