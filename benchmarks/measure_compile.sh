@@ -1,9 +1,11 @@
 #!/bin/bash
-# Compile time of the test programs from a fresh build folder, one revision after the other.
+# Compile time of the test programs from a fresh build folder, one revision after the other:
+#   bash benchmarks/measure_compile.sh REV [REV...]   (run alone: two builds at once halve both)
 set -e
+repo=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
 for rev in "$@"; do
   d=/tmp/ct-$rev
-  rm -rf $d && git clone -q /work/main $d && git -C $d checkout -q $rev
+  rm -rf $d && git clone -q "$repo" $d && git -C $d checkout -q $rev
   cmake -S $d -B $d/build -G Ninja -DCMAKE_BUILD_TYPE=Release > /dev/null
   targets="nn_tests train_tests data_tests io_tests cluster_tests"
   s=$(date +%s.%N); cmake --build $d/build -j2 --target $targets > $d/build.log 2>&1; e=$(date +%s.%N)
