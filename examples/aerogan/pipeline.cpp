@@ -31,7 +31,7 @@ std::vector<std::string> split_list(const std::string& s) {
   std::vector<std::string> out;
   std::stringstream in(s);
   for (std::string item; std::getline(in, item, ',');)
-    if (!gan::io::detail::trim(item).empty()) out.push_back(gan::io::detail::trim(item));
+    if (const auto t = gan::io::trim(item); !t.empty()) out.push_back(t);
   return out;
 }
 

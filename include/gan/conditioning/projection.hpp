@@ -15,7 +15,7 @@ namespace gan::conditioning {
 /// Embedding's default: with that, the projection term swamps the score at the start.
 class ProjectionTermImpl : public nn::DiscriminatorTermImpl {
  public:
-  explicit ProjectionTermImpl(const nn::TermShape& s) : spectral_norm_(s.spectral_norm) {
+  explicit ProjectionTermImpl(const nn::TermShape& s) {
     TORCH_CHECK_VALUE(s.num_classes > 0, "Projection: needs num_classes > 0, got ", s.num_classes);
     const int64_t dim = s.channels * s.size * s.size;
     embed = nn::embedding(torch::nn::EmbeddingOptions(s.num_classes, dim), s.spectral_norm);
@@ -30,9 +30,6 @@ class ProjectionTermImpl : public nn::DiscriminatorTermImpl {
     out.score = out.score + (embed.forward(labels) * features.flatten(1)).sum(1, true);
   }
   torch::nn::AnyModule embed;
-
- private:
-  bool spectral_norm_;
 };
 
 /// The projection as a discriminator term (`DiscriminatorOptions::terms`), named "projection".

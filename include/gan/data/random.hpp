@@ -19,12 +19,6 @@ inline uint64_t splitmix64_finalize(uint64_t z) {
   return z ^ (z >> 31);
 }
 
-/// `n` of `pool` without replacement, in the order drawn, by a partial Fisher-Yates shuffle
-/// with std::mt19937_64(seed), whose numbers the standard fixes (n = its size: all of it,
-/// shuffled). n <= 0 or larger than the pool: the pool as it is.
-template <class T>
-std::vector<T> draw_without_replacement(std::vector<T> pool, int64_t n, uint64_t seed);
-
 /// The first `n` steps of a Fisher-Yates shuffle of `pool` (its first n elements then hold a
 /// uniform draw without replacement), `pick(bound)` giving each step's number in [0, bound);
 /// `pool` is cut to them. The one shuffle of the library: `draw_without_replacement` picks by
@@ -35,6 +29,9 @@ void partial_shuffle(std::vector<T>& pool, size_t n, Pick&& pick) {
   pool.resize(std::min(n, pool.size()));
 }
 
+/// `n` of `pool` without replacement, in the order drawn, by a partial Fisher-Yates shuffle
+/// with std::mt19937_64(seed), whose numbers the standard fixes (n = its size: all of it,
+/// shuffled). n <= 0 or larger than the pool: the pool as it is.
 template <class T>
 std::vector<T> draw_without_replacement(std::vector<T> pool, int64_t n, uint64_t seed) {
   if (n <= 0 || n > int64_t(pool.size())) return pool;

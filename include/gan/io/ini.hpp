@@ -50,13 +50,12 @@ struct Ini {
   }
 };
 
-namespace detail {
+/// `s` without its leading and trailing blanks (spaces, tabs, carriage returns).
 inline std::string trim(const std::string& s) {
   const auto a = s.find_first_not_of(" \t\r");
   if (a == std::string::npos) return "";
   return s.substr(a, s.find_last_not_of(" \t\r") - a + 1);
 }
-}  // namespace detail
 
 /// Parses INI text; `file` names it in errors.
 inline Ini parse_ini(const std::string& text, const std::filesystem::path& file) {
@@ -68,25 +67,25 @@ inline Ini parse_ini(const std::string& text, const std::filesystem::path& file)
   for (int64_t number = 1; std::getline(in, line); ++number) {
     for (const char* mark : {" #", "\t#", " ;", "\t;"})
       if (auto at = line.find(mark); at != std::string::npos) line = line.substr(0, at);
-    line = detail::trim(line);
+    line = trim(line);
     if (line.empty() || line[0] == '#' || line[0] == ';') continue;
     if (line.front() == '[') {
       if (line.back() != ']') throw Error(file.string(), number, "bad section header '" + line + "'");
-      section = detail::trim(line.substr(1, line.size() - 2));
+      section = trim(line.substr(1, line.size() - 2));
       ini.sections[section];
       continue;
     }
     const auto eq = line.find('=');
-    if (eq == std::string::npos || detail::trim(line.substr(0, eq)).empty())
+    if (eq == std::string::npos || trim(line.substr(0, eq)).empty())
       throw Error(file.string(), number, "expected 'key = value', got '" + line + "'");
-    std::string key = detail::trim(line.substr(0, eq));
+    std::string key = trim(line.substr(0, eq));
     std::replace(key.begin(), key.end(), '_', '-');
     auto& entries = ini.sections[section];
     for (const auto& e : entries)
       if (e.key == key)
         throw Error(file.string(), number, "'" + key + "' is already set" + (section.empty() ? "" : " in [" + section + "]") +
                                                " at line " + std::to_string(e.line));
-    entries.push_back({key, detail::trim(line.substr(eq + 1)), number});
+    entries.push_back({key, trim(line.substr(eq + 1)), number});
   }
   return ini;
 }

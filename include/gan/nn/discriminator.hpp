@@ -136,7 +136,6 @@ class DiscriminatorImpl : public torch::nn::Cloneable<DiscriminatorImpl> {
     TORCH_CHECK_VALUE(detail::conv_size(size, h.kernel, h.stride, h.padding) == 1,
                       "Discriminator: the head (kernel ", h.kernel, ", stride ", h.stride,
                       ") does not reduce the last ", size, "x", size, " map to 1x1");
-    feature_dim = in * size * size;
     auto head_conv = [&](int64_t out) {
       return conv2d(torch::nn::Conv2dOptions(in, out, h.kernel).stride(h.stride).padding(h.padding),
                     o.spectral_norm());
@@ -173,7 +172,6 @@ class DiscriminatorImpl : public torch::nn::Cloneable<DiscriminatorImpl> {
   AttentionBlocks attention;
   torch::nn::AnyModule head;
   std::vector<std::shared_ptr<DiscriminatorTermImpl>> terms;
-  int64_t feature_dim = 0;
 };
 TORCH_MODULE(Discriminator);
 
