@@ -3,6 +3,7 @@
 //   oversampling_experiment [OUT]   (default: out/oversampling_experiment; about a minute on 2 cores)
 #include <gan/data/image_folder.hpp>
 #include <gan/data/synth.hpp>
+#include <gan/experiment/comparison.hpp>
 #include <gan/experiment/oversampling.hpp>
 #include <gan/presets.hpp>
 
@@ -39,7 +40,13 @@ int main(int argc, char** argv) try {
   for (const auto& row : summary.rows)
     if (row.set == "target")
       std::cout << row.arm << ": target recall " << row.metrics.at("recall").mean << " ± " << row.metrics.at("recall").std << "\n";
-  std::cout << "wrote " << (out / "summary.csv").string() << "\n";
+  // Is the GAN's gain real? Its difference to the baseline, paired by seed and tile.
+  const auto comparison = ex::compare(runs);
+  comparison.write(out / "comparison.csv");
+  if (const auto* d = comparison.find("gan:vanilla", "baseline", "target", "recall"))
+    std::cout << "gan:vanilla - baseline: target recall " << d->difference << " [" << d->low << ", " << d->high << "]"
+              << (d->significant() ? " significant" : " within the noise") << "\n";
+  std::cout << "wrote " << (out / "summary.csv").string() << " and comparison.csv\n";
 } catch (const std::exception& e) {
   std::cerr << "oversampling_experiment: " << e.what() << "\n";
   return 1;

@@ -3,6 +3,7 @@
 // trainer, a classifier's flags to its VGG and ClassifierOptions, and the labelled sets.
 #include "options.hpp"
 
+#include <gan/augment/dynamic.hpp>
 #include <gan/data/image_folder.hpp>
 #include <gan/nn/vgg.hpp>
 #include <gan/presets.hpp>
@@ -117,14 +118,22 @@ inline gan::TrainerOptions trainer_options(const TrainOptions& c) {
       .device(to_device(c.device));
 }
 
-/// Makes the trainer of the configuration's variant and calls fn(trainer).
+/// The augmentation of the discriminator's input the configuration asks for.
+inline gan::augment::Dynamic augmentation(const TrainOptions& c) {
+  if (c.ada)
+    return gan::augment::Dynamic::ada({.target = c.ada_target, .interval = c.ada_interval, .kimg = c.ada_kimg});
+  if (!c.diffaugment.empty()) return gan::augment::Dynamic::diffaugment(c.diffaugment);
+  return gan::augment::Dynamic::none();
+}
+
+/// Makes the trainer of the configuration's variant, with its augmentation, and calls fn(trainer).
 template <class Fn>
 auto with_trainer(const TrainOptions& c, Fn&& fn) {
   const auto spec = network_spec(c);
   const auto opts = trainer_options(c);
   return gan::presets::visit(c.variant, [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    return fn(gan::presets::make<T>(spec, opts, {.clip_value = c.clip_value, .gp_weight = c.gp_weight}));
+    using T = typename decltype(tag)::type::template WithAugmentation<gan::augment::Dynamic>;
+    return fn(gan::presets::make<T>(spec, opts, {.clip_value = c.clip_value, .gp_weight = c.gp_weight}, augmentation(c)));
   });
 }
 

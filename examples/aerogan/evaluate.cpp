@@ -8,6 +8,7 @@
 #include "config.hpp"
 
 #include <gan/data/split_file.hpp>
+#include <gan/experiment/comparison_plot.hpp>
 #include <gan/experiment/oversampling.hpp>
 
 #include <chrono>
@@ -23,6 +24,7 @@ void EvaluateOptions::validate() {
   c.validate();
   one_of("select", select, {"best-val", "last"});
   if (seeds < 1) throw std::invalid_argument("--seeds must be >= 1, got " + std::to_string(seeds));
+  if (resamples < 100) throw std::invalid_argument("--resamples must be >= 100, got " + std::to_string(resamples));
   if (!(share > 0 && share < 1)) throw std::invalid_argument("--target-share must be in (0, 1), got " + std::to_string(share));
   fractions = parse_split(split);
   if (resplit && !split_file.empty()) throw std::invalid_argument("--resplit and --split-file exclude each other: a split file is the one split");
@@ -109,8 +111,10 @@ int run(const EvaluateOptions& opts) {
                   << r.front().arm << std::right << " train " << r.front().n_train << " (" << r.front().n_added << " added)";
         for (const auto& run : r) {
           if (run.set == "val") continue;
-          const auto rep = gan::metrics::report(run.m, positive);
-          std::cout << "  " << run.set << " recall " << rep.recall << " precision " << rep.precision;
+          const auto v = gan::experiment::run_metrics(run, positive);
+          const auto at = [&](const char* m) { return v[gan::experiment::metric_index(m)]; };
+          std::cout << "  " << run.set << " recall " << at("recall") << " precision " << at("precision") << " AP "
+                    << at("average_precision");
         }
         std::cout << "  (" << secs << " s)" << std::defaultfloat << std::endl;
       });
@@ -118,10 +122,29 @@ int run(const EvaluateOptions& opts) {
   gan::experiment::write_results(dir / "results.csv", runs, positive);
   gan::experiment::confusion(runs, positive).write(dir / "confusion.csv");
   gan::experiment::summarise(runs, positive).write(dir / "summary.csv");
-  std::cout << "evaluated " << arms.size() << " arms x " << seeds << " seeds in "
-            << std::setprecision(1) << std::fixed
-            << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() << " s; wrote "
-            << (dir / "summary.csv").string() << ", results.csv and confusion.csv\n";
+  const double train_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  // comparison.csv: every arm against the baseline and duplication, paired by seed and tile.
+  const auto t1 = std::chrono::steady_clock::now();
+  gan::experiment::ComparisonOptions co;
+  co.resamples = opts.resamples;
+  co.seed = opts.seed;
+  co.positive_class = positive;
+  const auto comparison = gan::experiment::compare(runs, co);
+  comparison.write(dir / "comparison.csv");
+  const auto plots = gan::experiment::write_comparison_plots(dir, comparison);
+  const std::string reference = comparison.rows.empty() ? std::string() : comparison.rows.front().reference;
+  for (const auto& row : comparison.rows)
+    if (row.set != "val" && row.reference == reference &&
+        (row.metric == "recall" || row.metric == "average_precision"))
+      std::cout << std::left << std::setw(16) << row.arm << std::right << " - " << row.reference << "  " << row.set << " "
+                << row.metric << " " << std::showpos << std::fixed << std::setprecision(3) << row.difference << " ["
+                << row.low << ", " << row.high << "]" << std::noshowpos << (row.significant() ? "  significant" : "")
+                << std::defaultfloat << "\n";
+  std::cout << "evaluated " << arms.size() << " arms x " << seeds << " seeds in " << std::setprecision(1) << std::fixed
+            << train_s << " s, compared them (" << opts.resamples << " resamples) in "
+            << std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count() << " s; wrote "
+            << (dir / "summary.csv").string() << ", comparison.csv, results.csv, confusion.csv and " << plots.size()
+            << " comparison plot(s)\n";
   return 0;
 }
 

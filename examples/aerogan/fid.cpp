@@ -1,6 +1,7 @@
 // aerogan fid: the Fréchet distance between two image sets, in pytorch-fid's Inception space
 // (the number papers report; needs pt_inception-2015-12-05-6726825d.pth) or in the feature
-// space of the project's own trained classifier (no download), plus KID. The sets, their
+// space of the project's own trained classifier (no download), plus KID and precision, recall,
+// density and coverage (k-NN balls, in the same features), overall and per cluster. The sets, their
 // draws, the feature cache and the table are gan/metrics/image_sets.hpp; this file picks the
 // feature space, calls them and prints.
 #include "config.hpp"
@@ -8,6 +9,7 @@
 #include <gan/metrics/fid.hpp>
 #include <gan/metrics/fid_inception.hpp>
 #include <gan/metrics/image_sets.hpp>
+#include <gan/metrics/prdc.hpp>
 
 #include <chrono>
 #include <iomanip>
@@ -18,8 +20,8 @@ void FidOptions::validate() {
   if (real.empty() || fake.empty()) throw std::invalid_argument("give the two sets: aerogan fid REAL FAKE");
   one_of("features", features, {"inception", "classifier"});
   check_device(device);
-  if (n < 0 || batch <= 0 || kid_subsets <= 0 || kid_size < 2 || real_size < 0)
-    throw std::invalid_argument("--n and --real-size must be >= 0, --batch and --kid-subsets > 0, --kid-subset-size >= 2");
+  if (n < 0 || batch <= 0 || kid_subsets <= 0 || kid_size < 2 || real_size < 0 || k < 0)
+    throw std::invalid_argument("--n, --real-size and --prdc-k must be >= 0, --batch and --kid-subsets > 0, --kid-subset-size >= 2");
   if (features == "classifier" && classifier.empty())
     throw std::invalid_argument("--features classifier needs --classifier DIR (a folder made by aerogan classify)");
 }
@@ -118,16 +120,27 @@ int run(const FidOptions& o) {
     m::DistanceRow row{o.real, o.fake, o.features, xr.rows(), xf.rows()};
     row.fid = m::frechet_distance(m::gaussian_stats(xr), m::gaussian_stats(xf));
     row.cluster = p.cluster;
+    if (o.k > 0 && xr.rows() > o.k && xf.rows() > o.k) {
+      const auto q = m::prdc(xr, xf, o.k);
+      row.precision = q.precision, row.recall = q.recall, row.density = q.density, row.coverage = q.coverage, row.k = o.k;
+    }
+    const auto quality = [&] {
+      std::ostringstream s;
+      if (row.k > 0)
+        s << std::setprecision(3) << "; precision " << row.precision << ", recall " << row.recall << ", density "
+          << row.density << ", coverage " << row.coverage << " (k=" << row.k << ")";
+      return s.str();
+    };
     if (p.cluster == "all") {
       // Subsets of at most half the smaller set, so that they differ and their spread means something.
       const int64_t size = std::max<int64_t>(2, std::min<int64_t>(o.kid_size, std::min(xr.rows(), xf.rows()) / 2));
       const auto kid = m::kernel_inception_distance(xr, xf, o.kid_subsets, size, 0);
       row.kid_mean = kid.mean, row.kid_std = kid.std;
       std::cout << std::setprecision(6) << label << ": " << row.fid << "\nKID: " << kid.mean << " +- " << kid.std << " ("
-                << kid.subsets << " subsets of " << kid.subset_size << ")\n";
+                << kid.subsets << " subsets of " << kid.subset_size << ")" << quality() << "\n";
     } else {
       std::cout << std::setprecision(6) << "  cluster " << p.cluster << " (" << xr.rows() << " real, " << xf.rows()
-                << " generated): " << row.fid << "\n";
+                << " generated): " << row.fid << quality() << "\n";
     }
     table.rows.push_back(row);
   }

@@ -85,6 +85,11 @@ struct TrainOptions {
   bool cache = true, resume = false;
   int64_t grid_columns = 8;
   std::string init = "paper";
+  // Data-efficient training: an augmentation before every discriminator call.
+  std::string diffaugment;  // DiffAugment's ops, e.g. color,translation,cutout (empty: none)
+  bool ada = false;
+  double ada_target = 0.6, ada_kimg = 500;
+  int64_t ada_interval = 4;
 
   fs::path model_dir() const { return fs::path(out) / model_name; }
   /// This run's options as config.ini (which --config reads back).
@@ -192,9 +197,9 @@ struct ClusterOptions {
 struct FidOptions {
   std::string real, fake, features = "inception", weights, classifier, out, cache_dir, device = "cpu", layer = "auto";
   std::string real_dir, fake_dir, real_clusters;
-  int64_t n = 512, batch = 50, real_class = -1, fake_class = -1, kid_subsets = 100, kid_size = 1000, real_size = 0;
+  int64_t n = 512, batch = 50, real_class = -1, fake_class = -1, kid_subsets = 100, kid_size = 1000, real_size = 0, k = 3;
   static std::string caption() {
-    return "aerogan fid REAL FAKE: Fréchet distance (FID) and KID between two image sets.\n"
+    return "aerogan fid REAL FAKE: Fréchet distance (FID), KID, and precision, recall, density and coverage between two image sets.\n"
            "REAL and FAKE are folders of images or labels CSVs";
   }
   void describe(OptionSet& s) {
@@ -213,10 +218,11 @@ struct FidOptions {
         .add("fake-class", &fake_class, "with a CSV: only this class of the fake set (-1: all)")
         .add("kid-subsets", &kid_subsets, "KID: number of subsets")
         .add("kid-subset-size", &kid_size, "KID: subset size (capped at half the smaller set)")
+        .add("prdc-k", &k, "neighbours of precision, recall (Kynkäänniemi et al. 2019), density and coverage (Naeem et al. 2020) in the same features (0: none)")
         .add("batch", &batch, "images per forward pass");
     declare_device(s, &device);
     s.add("cache-dir", &cache_dir, "where features are cached (default: OUT's folder/fid-cache, or ./fid-cache)");
-    declare_out(s, &out, "CSV to write the result to (real,fake,features,n_real,n_fake,fid,kid_mean,kid_std,cluster; cluster 'all' first, then one row per cluster with --real-clusters)");
+    declare_out(s, &out, "CSV to write the result to (real,fake,features,n_real,n_fake,fid,kid_mean,kid_std,cluster,precision,recall,density,coverage,k; cluster 'all' first, then one row per cluster with --real-clusters)");
   }
   void validate();
 };
@@ -225,7 +231,7 @@ struct EvaluateOptions {
   std::string labels, data_dir, target_labels, target_data_dir, out = "out/evaluate", split = "0.7,0.2,0.1",
                                                                  arms = "baseline,duplicate,augment,class-weight,gan";
   std::vector<std::string> synthetic;
-  int64_t seeds = 3, positive = 1;
+  int64_t seeds = 5, positive = 1, resamples = 2000;
   uint64_t seed = 0, split_seed = 0;
   double share = 0.35;
   std::string select = "best-val", split_file;
@@ -247,7 +253,8 @@ struct EvaluateOptions {
         .add("synthetic", &synthetic, "NAME=CSV: generated images of a GAN (every one counted as a positive); repeat for several GANs")
         .add("arms", &arms, "what to compare: baseline, duplicate, augment, class-weight, gan (one arm per --synthetic)")
         .add("target-share", &share, "positive share of the training part after oversampling (the paper: 0.35)")
-        .add("seeds", &seeds, "repetitions of every arm: the classifier's initial weights and data order change, the split stays (see --resplit)");
+        .add("seeds", &seeds, "repetitions of every arm: the classifier's initial weights and data order change, the split stays (see --resplit)")
+        .add("resamples", &resamples, "bootstrap resamples of the paired comparisons (comparison.csv): seeds and test tiles drawn with replacement");
     declare_seed(s, &seed, "first seed");
     s.add("split", &split, "stratified train,val,test fractions of the source (without --split-file)")
         .add("split-file", &split_file, "split.csv (filename,label,part; aerogan split): the one split of the source, as the pipeline makes it before any GAN sees the data")

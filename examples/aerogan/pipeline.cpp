@@ -148,14 +148,30 @@ int run(const PipelineOptions& po_) {
   std::set<std::string> known{"pipeline", "data", "classify", "cluster", "train", "generate", "fid", "evaluate"};
   const auto variant_names = split_list(ini.get("pipeline", "variants", "vanilla"));
   if (variant_names.empty()) throw std::invalid_argument(ini.where("pipeline", "variants") + ": [pipeline] variants is empty");
+  // A GAN is named by its variant, or by a name of its own whose [train.NAME] says `variant =`
+  // (e.g. vanilla-ada: the vanilla variant with --ada), so that one variant can run several ways.
+  std::map<std::string, std::string> variant_of;
+  const auto is_variant = [](const std::string& v) { return std::find(variants().begin(), variants().end(), v) != variants().end(); };
   for (const auto& v : variant_names) {
-    if (std::find(variants().begin(), variants().end(), v) == variants().end()) {
+    const std::string named = ini.get("train." + v, "variant", "");
+    const std::string variant = named.empty() ? v : named;
+    if (!is_variant(variant)) {
       std::string list;
       for (const auto& o : variants()) list += (list.empty() ? "" : ", ") + o;
-      throw std::invalid_argument(ini.where("pipeline", "variants") + ": unknown variant '" + v + "' in [pipeline] variants (one of: " + list + ")");
+      throw std::invalid_argument(named.empty() ? ini.where("pipeline", "variants") + ": unknown variant '" + v +
+                                                      "' in [pipeline] variants (one of: " + list +
+                                                      "; or a name of your own with variant = ... in [train." + v + "])"
+                                                : ini.where("train." + v, "variant") + ": unknown variant '" + named +
+                                                      "' (one of: " + list + ")");
     }
+    if (!named.empty() && is_variant(v) && named != v)
+      throw std::invalid_argument(ini.where("train." + v, "variant") + ": [train." + v + "] is the " + v + " variant's; name the GAN otherwise to train " + named);
+    if (variant_of.count(v)) throw std::invalid_argument(ini.where("pipeline", "variants") + ": '" + v + "' is listed twice");
+    variant_of[v] = variant;
     known.insert("train." + v);
   }
+  if (!ini.get("train", "variant", "").empty())
+    throw std::invalid_argument(ini.where("train", "variant") + ": set a GAN's variant in [pipeline] variants, or in [train.NAME] for a GAN of your own name");
   for (const auto& [name, entries] : ini.sections) {
     if (name.empty() && !entries.empty())
       throw std::invalid_argument(at_line(entries.front().line) + ": '" + entries.front().key + " = ...' is outside a [section]");
@@ -281,11 +297,12 @@ int run(const PipelineOptions& po_) {
   std::vector<std::string> synthetic, all_gan_stages;
   for (const auto& v : variant_names) {
     const fs::path model = out / "gans" / v;
-    const auto train_section = section_args(ini, {"train", "train." + v});
+    const auto train_section = section_args(ini, {"train", "train." + v}, {"variant"});
     stages.push_back(stage<TrainOptions>("train." + v, {"train", "train." + v},
                                          {"--labels", gan_labels, "--data-dir", data_dir, "--out", (out / "gans").string(),
-                                          "--model-name", v, "--variant", v, "--seed", seed, "--device", device, "--resume"},
+                                          "--model-name", v, "--variant", variant_of.at(v), "--seed", seed, "--device", device, "--resume"},
                                          train_section, {model}, conditioning == "clusters" ? std::vector<std::string>{"cluster"} : data_dep));
+    stages.back().reserved.erase("variant");  // [train.NAME] variant = ... names it (checked above)
     // Enough generated positives for the target share of the training part and for the FID.
     stages.push_back(stage<GenerateOptions>(
         "generate." + v, {"generate"}, {"--model", model.string(), "--out", (model / "generated").string(), "--device", device},

@@ -7,7 +7,8 @@
 #include <gan/cluster/method.hpp>
 #include <gan/data/split_file.hpp>
 #include <gan/metrics/image_sets.hpp>
-#include <gan/experiment/oversampling.hpp>
+#include <gan/experiment/comparison.hpp>
+#include <gan/experiment/results.hpp>
 #include <gan/report/report.hpp>
 
 #include <iomanip>
@@ -19,6 +20,7 @@ namespace aerogan {
 namespace {
 
 std::string fixed(double v, int digits = 3) {
+  if (std::isnan(v)) return "undefined";
   std::ostringstream o;
   o << std::fixed << std::setprecision(digits) << v;
   return o.str();
@@ -79,8 +81,13 @@ int run(const ReportOptions& o) {
   if (fs::exists(summary_file)) {
     const auto s = gan::experiment::Summary::read(summary_file);
     r.heading("Oversampling experiment");
-    const std::vector<std::pair<std::string, std::string>> metrics{
-        {"recall", "recall"}, {"precision", "precision"}, {"f1", "F1"}, {"balanced_accuracy", "balanced accuracy"}, {"accuracy", "accuracy"}};
+    const std::vector<std::pair<std::string, std::string>> metrics{{"recall", "recall"},
+                                                                   {"recall_at_val_threshold", "recall (val. threshold)"},
+                                                                   {"precision", "precision"},
+                                                                   {"average_precision", "average precision"},
+                                                                   {"roc_auc", "ROC AUC"},
+                                                                   {"f1", "F1"},
+                                                                   {"balanced_accuracy", "balanced accuracy"}};
     const std::string seeds = s.rows.empty() ? "?" : std::to_string(s.rows.front().seeds);
     for (auto [set, what] : {std::pair{"target", "the target region (another region: the paper's test)"},
                              std::pair{"source-test", "the source region's test split"}}) {
@@ -90,14 +97,65 @@ int run(const ReportOptions& o) {
       for (const auto& row : s.rows) {
         if (row.set != set) continue;
         std::vector<gan::report::Cell> cells{{row.arm}, {std::to_string(row.n_added)}};
-        for (const auto& m : metrics)
-          cells.push_back({fixed(row.metrics.at(m.first).mean) + " ± " + fixed(row.metrics.at(m.first).std)});
+        for (const auto& m : metrics) {
+          const auto& v = row.metrics.at(m.first);
+          cells.push_back({std::isnan(v.mean) ? fixed(v.mean) : fixed(v.mean) + " ± " + fixed(v.std)});
+        }
         t.rows.push_back(cells);
       }
       if (t.rows.empty()) continue;
       for (size_t c = 2; c < t.header.size(); ++c) gan::report::mark_best(t, c);
-      t.caption = std::string("Tested on ") + what + ": mean ± std over " + seeds + " seeds; the best of each column in bold.";
+      t.caption = std::string("Tested on ") + what + ": mean ± std over " + seeds +
+                  " seeds; the best of each column in bold. Recall and precision at the paper's threshold (0.5); "
+                  "recall (val. threshold) at the threshold each classifier chose on the source's validation split "
+                  "(largest TPR − FPR there); average precision and ROC AUC need no threshold. Undefined: the set "
+                  "lacks a class (a target of positives only has no precision or AUC).";
       r.table(t);
+    }
+    const auto comparison_file = dir / "evaluate" / "comparison.csv";
+    if (fs::exists(comparison_file)) {
+      const auto c = gan::experiment::ComparisonTable::read(comparison_file);
+      const std::string level = std::to_string(int(std::lround(100 * c.level))) + "%";
+      const auto signed_fixed = [](double v) { return std::isnan(v) ? fixed(v) : (v >= 0 ? "+" : "") + fixed(v); };
+      r.heading("Is a gain real? Paired differences", 3);
+      r.paragraph("Every arm ran with the baseline's seeds (the same split, initial weights and data order where the "
+                  "sets allow) and was tested on the same tiles, so its difference to the baseline is paired. Each "
+                  "cell: the mean over seeds of arm − reference, and its " + level + " interval from a bootstrap "
+                  "that draws the seeds and, for each, the test tiles with replacement. In bold with * : the "
+                  "interval excludes 0 (a gain or a loss beyond the noise of training and of the test set).");
+      for (const std::string reference : {"baseline", "duplicate"})
+        for (const std::string set : {"target", "source-test"}) {
+          gan::report::Table t;
+          t.header = {"arm − " + reference};
+          for (const auto& m : metrics) t.header.push_back(m.second);
+          std::vector<std::string> arms;
+          for (const auto& row : c.rows)
+            if (row.set == set && row.reference == reference && std::find(arms.begin(), arms.end(), row.arm) == arms.end())
+              arms.push_back(row.arm);
+          for (const auto& arm : arms) {
+            std::vector<gan::report::Cell> cells{{arm}};
+            for (const auto& m : metrics) {
+              const auto* d = c.find(arm, reference, set, m.first);
+              if (!d || std::isnan(d->difference)) {
+                cells.push_back({"undefined"});
+                continue;
+              }
+              cells.push_back({signed_fixed(d->difference) + " [" + signed_fixed(d->low) + ", " + signed_fixed(d->high) + "]" +
+                                   (d->significant() ? " *" : ""),
+                               d->significant()});
+            }
+            t.rows.push_back(cells);
+          }
+          if (t.rows.empty()) continue;
+          t.caption = "Tested on " + set + ": each arm's difference to " + reference + ", mean over " +
+                      std::to_string(c.rows.front().seeds) + " seeds [" + level + " interval]; * significant.";
+          r.table(t);
+          const auto plot = dir / "evaluate" / ("comparison_" + set + ".png");
+          if (reference == c.rows.front().reference && fs::exists(plot))
+            r.image(plot, set + ": every arm's difference to " + reference + " (dot: mean over seeds; bar: " + level +
+                              " interval; green / red: a significant gain / loss; grey: within the noise)",
+                    900);
+        }
     }
     r.paragraph("baseline: the source's training split as it is; duplicate: positives copied at random up to the target "
                 "share; augment: positives copied with flips, rotations, crops and colour jitter; class-weight: a "
@@ -125,9 +183,10 @@ int run(const ReportOptions& o) {
     std::sort(names.begin(), names.end());
     r.heading("GANs");
     gan::report::Table fid;
-    fid.header = {"GAN", "FID (Inception, 2048-d)", "Fréchet distance (classifier features)", "KID", "images (real / generated)"};
+    fid.header = {"GAN", "FID (Inception, 2048-d)", "Fréchet distance (classifier features)", "KID", "images (real / generated)",
+                  "precision", "recall", "density", "coverage"};
     for (const auto& v : names) {
-      std::vector<gan::report::Cell> row{{v}, {"—"}, {"—"}, {"—"}, {"—"}};
+      std::vector<gan::report::Cell> row{{v}, {"—"}, {"—"}, {"—"}, {"—"}, {"—"}, {"—"}, {"—"}, {"—"}};
       bool any = false;
       for (auto [space, col] : {std::pair{"inception", 1}, std::pair{"classifier", 2}}) {
         const auto f = dir / "fid" / (v + "-" + space + ".csv");
@@ -138,15 +197,24 @@ int run(const ReportOptions& o) {
         row[size_t(col)].text = fixed(all->fid, 2);
         row[3].text = fixed(all->kid_mean, 4) + " ± " + fixed(all->kid_std, 4) + " (" + space + ")";
         row[4].text = std::to_string(all->n_real) + " / " + std::to_string(all->n_fake);
+        if (all->k > 0 && (std::string(space) == "inception" || row[5].text == "—"))  // Inception's when there
+          for (auto [c, value] : {std::pair{5, all->precision}, std::pair{6, all->recall}, std::pair{7, all->density},
+                                  std::pair{8, all->coverage}})
+            row[size_t(c)].text = fixed(value) + (std::string(space) == "inception" ? "" : " (classifier)");
       }
       if (any) fid.rows.push_back(row);
     }
     if (!fid.rows.empty()) {
       gan::report::mark_best(fid, 1, false);
       gan::report::mark_best(fid, 2, false);
+      for (size_t c : {5, 6, 8}) gan::report::mark_best(fid, c);
       fid.caption = "Real: the positives of the source's training part, at the GAN's image size; generated: the GAN's "
-                    "images of the positive clusters, drawn in the real positives' cluster shares. Lower is better. "
-                    "Distances in the classifier's features are not comparable to published FIDs.";
+                    "images of the positive clusters, drawn in the real positives' cluster shares. Distances: lower is "
+                    "better; those in the classifier's features are not comparable to published FIDs. Precision (share "
+                    "of generated images inside the real images' k-NN balls: realism), recall (share of real images "
+                    "inside the generated ones' balls: variety), density (1 for generated images like the real ones) and "
+                    "coverage (share of real balls holding a generated image: low under mode collapse), in the same "
+                    "features, Kynkäänniemi et al. 2019 and Naeem et al. 2020.";
       r.table(fid);
     }
     // Per cluster (intra-class): each conditioning cluster's real members against its fakes.
@@ -155,13 +223,18 @@ int run(const ReportOptions& o) {
         const auto f = dir / "fid" / (v + "-" + space + ".csv");
         if (!fs::exists(f)) continue;
         gan::report::Table t;
-        t.header = {"cluster", "images (real / generated)", std::string(space) == "inception" ? "FID" : "Fréchet distance"};
+        t.header = {"cluster", "images (real / generated)", std::string(space) == "inception" ? "FID" : "Fréchet distance",
+                    "precision", "recall", "density", "coverage"};
         for (const auto& row : gan::metrics::DistanceTable::read(f).rows)
           if (row.cluster != "all")
-            t.rows.push_back({{row.cluster}, {std::to_string(row.n_real) + " / " + std::to_string(row.n_fake)}, {fixed(row.fid, 2)}});
+            t.rows.push_back({{row.cluster}, {std::to_string(row.n_real) + " / " + std::to_string(row.n_fake)}, {fixed(row.fid, 2)},
+                              {row.k > 0 ? fixed(row.precision) : "—"}, {row.k > 0 ? fixed(row.recall) : "—"},
+                              {row.k > 0 ? fixed(row.density) : "—"}, {row.k > 0 ? fixed(row.coverage) : "—"}});
         if (t.rows.empty()) continue;
         t.caption = v + ", per conditioning cluster (" + space + " features): the cluster's real positives against the GAN's "
-                    "images of that cluster. A cluster far above the others is one the GAN renders poorly or collapses on.";
+                    "images of that cluster. A cluster far above the others in distance, or with a low recall and "
+                    "coverage, is one the GAN renders poorly or collapses on: the paper's claim that conditioning on "
+                    "clusters keeps the variety, measured. \"—\": a side has too few images for the k-NN balls.";
         r.heading(v + ": distance per cluster", 3).table(t);
       }
     std::vector<std::pair<fs::path, std::string>> grids, losses;
@@ -170,6 +243,8 @@ int run(const ReportOptions& o) {
       if (!s.empty()) grids.emplace_back(s, v + ": " + s.stem().string() + " (a row per conditioning label)");
       const auto l = gans / v / "plots" / "losses_epochs.png";
       if (fs::exists(l)) losses.emplace_back(l, v + ": losses per epoch");
+      const auto p = gans / v / "plots" / "augment_p.png";
+      if (fs::exists(p)) losses.emplace_back(p, v + ": ADA's augmentation probability p");
     }
     if (!grids.empty()) r.heading("Samples", 3).images(grids);
     if (!losses.empty()) r.heading("Losses", 3).images(losses);

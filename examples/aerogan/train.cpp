@@ -19,16 +19,16 @@ namespace {
 
 struct Row {
   int64_t epoch, iteration, step;
-  double d_loss, g_loss, penalty, grad_norm, wasserstein, images_per_s;
+  double d_loss, g_loss, penalty, grad_norm, wasserstein, images_per_s, aug_p = NAN;
 };
 
-const char* kMetricsHeader = "epoch,iteration,step,d_loss,g_loss,penalty,grad_norm,wasserstein,images_per_s";
+const char* kMetricsHeader = "epoch,iteration,step,d_loss,g_loss,penalty,grad_norm,wasserstein,images_per_s,aug_p";
 
 std::string format_row(const Row& r) {
   std::ostringstream o;
   o.precision(8);
   o << r.epoch << ',' << r.iteration << ',' << r.step << ',' << r.d_loss << ',' << r.g_loss << ','
-    << r.penalty << ',' << r.grad_norm << ',' << r.wasserstein << ',' << r.images_per_s;
+    << r.penalty << ',' << r.grad_norm << ',' << r.wasserstein << ',' << r.images_per_s << ',' << r.aug_p;
   return o.str();
 }
 
@@ -42,8 +42,8 @@ std::vector<Row> read_metrics(const fs::path& file, int64_t max_step) {
     std::vector<double> v;
     std::stringstream s(line);
     for (std::string f; std::getline(s, f, ',');) v.push_back(f == "nan" ? NAN : std::strtod(f.c_str(), nullptr));
-    if (v.size() != 9) continue;
-    Row r{int64_t(v[0]), int64_t(v[1]), int64_t(v[2]), v[3], v[4], v[5], v[6], v[7], v[8]};
+    if (v.size() != 9 && v.size() != 10) continue;  // (runs of earlier versions have no aug_p)
+    Row r{int64_t(v[0]), int64_t(v[1]), int64_t(v[2]), v[3], v[4], v[5], v[6], v[7], v[8], v.size() == 10 ? v[9] : NAN};
     if (r.step <= max_step) rows.push_back(r);
   }
   return rows;
@@ -91,6 +91,15 @@ void write_plots(const fs::path& dir, const std::vector<Row>& rows, const std::s
   o.y_label = "value";
   o.smooth = rows.size() > 50 ? int(rows.size() / 50) : 0;
   gan::viz::write_plot(dir / "gradients.png", {gn, pen, w}, o);
+  gan::viz::Series p{"ADA's p", {}, {}};
+  for (const auto& r : rows)
+    if (std::isfinite(r.aug_p)) p.x.push_back(double(r.step)), p.y.push_back(r.aug_p);
+  if (!p.x.empty()) {
+    o.title = "Augmentation probability p (" + variant + ")";
+    o.y_label = "p";
+    o.smooth = 0;
+    gan::viz::write_plot(dir / "augment_p.png", {p}, o);
+  }
 }
 
 template <class Trainer>
@@ -153,7 +162,7 @@ int train_loop(Trainer trainer, const TrainOptions& c, const gan::data::ImageFol
         return;
       }
       Row r{epoch + 1, it + 1, s.step, s.d_loss, s.g_loss, s.penalty, s.grad_norm, s.wasserstein,
-            double(c.batch_size) / secs};
+            double(c.batch_size) / secs, s.augment_p};
       rows.push_back(r);
       metrics << format_row(r) << '\n';
       progress.update(it, r.images_per_s, s.d_loss, s.g_loss);
@@ -228,6 +237,11 @@ void TrainOptions::describe(OptionSet& s) {
       .add("cache", &cache, "cache the decoded dataset next to the output")
       .add("init", &init, "paper (train.py's weights_init: conv weights N(0, 0.02), BatchNorm weights N(1, 0.02) and biases 0; attention convs keep PyTorch's defaults) | dcgan (the same draws, DCGAN's name) | pytorch (libtorch's defaults)")
       .add("grid-columns", &grid_columns, "samples per class in the grids")
+      .add("diffaugment", &diffaugment, "DiffAugment (Zhao et al. 2020) before every discriminator call, reals and fakes alike: ops from color, translation, cutout, e.g. color,translation,cutout (empty: none)")
+      .flag("ada", &ada, "ADA (Karras et al. 2020): flips, 90-degree rotations, integer translation and colour, each with a probability p that follows D's overfitting; p is logged (metrics.csv aug_p) and plotted")
+      .add("ada-target", &ada_target, "ADA: the target of E[sign(D(real))]")
+      .add("ada-interval", &ada_interval, "ADA: steps between adjustments of p")
+      .add("ada-kimg", &ada_kimg, "ADA: thousands of images for p to go from 0 to 1 (the paper: 500; a small run needs less)")
       .toggle("resume", &resume, "continue from OUT/MODEL_NAME/checkpoints/latest");
 }
 
@@ -289,6 +303,13 @@ void TrainOptions::validate() {
   for (auto [what, v] : {std::pair{"attention-at", &attention_at}, std::pair{"g-attention-at", &g_attention_at},
                          std::pair{"d-attention-at", &d_attention_at}})
     if (!v->empty() && *v != "none") parse_list(*v, what);
+  if (!diffaugment.empty()) {
+    if (ada) throw std::invalid_argument("--diffaugment and --ada exclude each other: choose one augmentation");
+    gan::augment::DiffAugment check(diffaugment);  // names a wrong op
+  }
+  if (!(ada_target > -1 && ada_target < 1)) throw std::invalid_argument("--ada-target must be in (-1, 1), got " + format_number(ada_target));
+  if (!(ada_kimg > 0)) throw std::invalid_argument("--ada-kimg must be > 0, got " + format_number(ada_kimg));
+  positive("ada-interval", ada_interval);
   if (csv_file.empty()) throw std::invalid_argument("no labels: give --labels (or --csv-file) FILE.csv");
   if (data_dir.empty()) data_dir = fs::path(csv_file).parent_path().string();
 }

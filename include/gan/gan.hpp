@@ -5,6 +5,10 @@
 /// gan/data.hpp, gan/experiment.hpp, gan/image.hpp, gan/io.hpp, gan/linalg.hpp, gan/metrics.hpp,
 /// gan/report.hpp, gan/viz.hpp.
 
+#include <gan/augment/ada.hpp>
+#include <gan/augment/augmentation.hpp>
+#include <gan/augment/diffaugment.hpp>
+#include <gan/augment/dynamic.hpp>
 #include <gan/conditioning/auxiliary_classifier.hpp>
 #include <gan/conditioning/combine.hpp>
 #include <gan/conditioning/conditional_batch_norm.hpp>

@@ -6,3 +6,5 @@
 #include <gan/metrics/fid.hpp>
 #include <gan/metrics/fid_inception.hpp>
 #include <gan/metrics/image_sets.hpp>
+#include <gan/metrics/prdc.hpp>
+#include <gan/metrics/ranking.hpp>

@@ -133,16 +133,21 @@ struct VariantOptions {
   double gp_weight = 10;
 };
 
-/// Makes preset `T` with its constraint from `v`.
+/// Makes preset `T` (or `T::WithAugmentation<...>`) with its constraint from `v` and the
+/// augmentation `augmentation`.
 template <class T>
-T make(const NetworkSpec& spec, const TrainerOptions& options, const VariantOptions& v = {}) {
+T make(const NetworkSpec& spec, const TrainerOptions& options, const VariantOptions& v = {},
+       typename T::AugmentationType augmentation = {}) {
   using R = typename T::Constraint;
-  if constexpr (std::is_same_v<R, regularizer::WeightClipping>)
-    return T(spec, options, {}, {}, R(v.clip_value));
-  else if constexpr (std::is_same_v<R, regularizer::GradientPenalty>)
-    return T(spec, options, {}, {}, R(v.gp_weight));
-  else
-    return T(spec, options);
+  const auto constraint = [&] {
+    if constexpr (std::is_same_v<R, regularizer::WeightClipping>)
+      return R(v.clip_value);
+    else if constexpr (std::is_same_v<R, regularizer::GradientPenalty>)
+      return R(v.gp_weight);
+    else
+      return R();
+  };
+  return T(spec, options, {}, {}, constraint(), {}, std::move(augmentation));
 }
 
 }  // namespace gan::presets

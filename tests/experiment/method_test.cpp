@@ -177,21 +177,29 @@ TEST(ImageSets, SidesDrawsPerClusterAndTheCache) {
 TEST(ImageSets, DistanceTableRoundTripsWithClusterRows) {
   gan::test::TempDir tmp;
   gan::metrics::DistanceTable t;
-  t.rows.push_back({"r.csv", "g", "classifier", 10, 12, 1.25, 0.5, 0.125, "all"});
-  t.rows.push_back({"r.csv", "g", "classifier", 4, 5, 2.5, NAN, NAN, "3"});
+  t.rows.push_back({"r.csv", "g", "classifier", 10, 12, 1.25, 0.5, 0.125, "all", 0.75, 0.5, 1.125, 0.625, 3});
+  t.rows.push_back({"r.csv", "g", "classifier", 4, 5, 2.5, NAN, NAN, "3"});  // too few for the k-NN balls
   t.write(tmp.path() / "fid.csv");
   std::ifstream in(tmp.path() / "fid.csv");
   std::string header, first, second;
   std::getline(in, header), std::getline(in, first), std::getline(in, second);
-  EXPECT_EQ(header, "real,fake,features,n_real,n_fake,fid,kid_mean,kid_std,cluster");
-  EXPECT_EQ(first, "r.csv,g,classifier,10,12,1.25,0.5,0.125,all");
-  EXPECT_EQ(second, "r.csv,g,classifier,4,5,2.5,,,3");
+  EXPECT_EQ(header, "real,fake,features,n_real,n_fake,fid,kid_mean,kid_std,cluster,precision,recall,density,coverage,k");
+  EXPECT_EQ(first, "r.csv,g,classifier,10,12,1.25,0.5,0.125,all,0.75,0.5,1.125,0.625,3");
+  EXPECT_EQ(second, "r.csv,g,classifier,4,5,2.5,,,3,,,,,0");
   const auto back = gan::metrics::DistanceTable::read(tmp.path() / "fid.csv");
   ASSERT_EQ(back.rows.size(), 2u);
   EXPECT_EQ(back.find("all")->n_fake, 12);
+  EXPECT_DOUBLE_EQ(back.find("all")->coverage, 0.625);
+  EXPECT_EQ(back.find("all")->k, 3);
   EXPECT_DOUBLE_EQ(back.find("3")->fid, 2.5);
   EXPECT_TRUE(std::isnan(back.find("3")->kid_mean));
+  EXPECT_TRUE(std::isnan(back.find("3")->precision));
   EXPECT_EQ(back.find("7"), nullptr);
+  // A table of an earlier version, without the sample-quality columns, still reads.
+  std::ofstream(tmp.path() / "old.csv") << "real,fake,features,n_real,n_fake,fid,kid_mean,kid_std,cluster\n"
+                                        << "r.csv,g,classifier,10,12,1.25,0.5,0.125,all\n";
+  const auto old = gan::metrics::DistanceTable::read(tmp.path() / "old.csv");
+  EXPECT_TRUE(std::isnan(old.rows.at(0).recall) && old.rows.at(0).k == 0);
 }
 
 TEST(PositiveClusters, MostlyPositiveClustersWithTheirCounts) {

@@ -116,7 +116,7 @@ cat > tiny.ini <<'INI'
 [pipeline]
 out = pipe
 seed = 1
-variants = vanilla, wgan-gp   # two GANs
+variants = vanilla, gp-ada   # two GANs, the second of a name of its own
 
 [data]
 count = 160
@@ -147,8 +147,12 @@ g-width = 8
 d-width = 8
 z-dim = 8
 
-[train.wgan-gp]
+[train.gp-ada]
+# WGAN-GP with ADA: the penalty's interpolates go through the augmentation too.
+variant = wgan-gp
 disc-repeats = 2
+ada = true
+ada-kimg = 0.2
 
 [fid]
 n = 30
@@ -165,9 +169,11 @@ INI
 out=$("$bin" pipeline --config tiny.ini 2>&1); rc=$?
 echo "$out" > pipe.log
 check "pipeline runs every stage" '[ $rc -eq 0 ] && [ "$(grep -c ": done in" <<<"$out")" -eq 12 ]'
+check "a GAN of its own name trains its variant with ADA, logs p and plots it" \
+  'grep -q "^variant = wgan-gp$" pipe/gans/gp-ada/config.ini && grep -Eq "^ada = (true|1)$" pipe/gans/gp-ada/config.ini && head -1 pipe/gans/gp-ada/metrics.csv | grep -q ",aug_p$" && [ -s pipe/gans/gp-ada/plots/augment_p.png ] && [ ! -e pipe/gans/vanilla/plots/augment_p.png ]'
 check "pipeline writes report.md and report.html" '[ -s pipe/report.md ] && [ -s pipe/report.html ]'
 check "the report holds the table, FID, samples, losses, t-SNE, confusion matrices and the config" \
-  'grep -q "## Oversampling experiment" pipe/report.md && grep -q "gan:wgan-gp" pipe/report.md && grep -q "Fréchet distance" pipe/report.md && grep -q "samples/epoch_1.png" pipe/report.md && grep -q "losses_epochs.png" pipe/report.md && grep -q "clusters/tsne.png" pipe/report.md && grep -q "### Confusion matrices" pipe/report.md && grep -q "variants = vanilla, wgan-gp" pipe/report.md'
+  'grep -q "## Oversampling experiment" pipe/report.md && grep -q "gan:gp-ada" pipe/report.md && grep -q "Fréchet distance" pipe/report.md && grep -q "samples/epoch_1.png" pipe/report.md && grep -q "losses_epochs.png" pipe/report.md && grep -q "clusters/tsne.png" pipe/report.md && grep -q "### Confusion matrices" pipe/report.md && grep -q "variants = vanilla, gp-ada" pipe/report.md'
 check "report.html is self-contained" 'grep -q "data:image/png;base64," pipe/report.html && ! grep -q "src=\"[^d]" pipe/report.html'
 check "the best value of each column is marked" 'grep -q "<td class=\"best\">" pipe/report.html'
 check "evaluate reports every arm on the source test split and the target" \
@@ -189,6 +195,16 @@ check "no validation or test file reaches the classifier, the clusters, a GAN or
   'grep -q "aerogan classify --labels pipe/split/train.csv " pipe.log && [ -n "$gan_csvs" ] && [ -z "$(heldout_leaks pipe/clusters/clusters.csv $gan_csvs pipe/gans/*/generated/labels.csv)" ] && [ "$(tail -n +2 pipe/clusters/clusters.csv | wc -l)" -eq 112 ]'
 check "evaluate tests on the split's own test part for every seed" \
   'grep -q "split from pipe/split/split.csv: 112 / 32 / 16" pipe.log'
+check "evaluate compares every arm with the baseline and with duplication, paired, and draws it" \
+  '[ "$(grep -c "^[^,]*,baseline,target," pipe/evaluate/comparison.csv)" -eq $((5 * 9)) ] && [ "$(grep -c "^[^,]*,duplicate,source-test," pipe/evaluate/comparison.csv)" -eq $((5 * 9)) ] && [ -s pipe/evaluate/comparison_target.png ]'
+check "the report shows the paired differences and their plot" \
+  'grep -q "Paired differences" pipe/report.md && grep -q "evaluate/comparison_target.png" pipe/report.md && grep -q "average precision" pipe/report.md'
+# A target of positives only: recall is measured, precision and AUC are undefined there.
+(echo filename,label; grep ",1$" data/labels.csv) > data/positives.csv
+out=$("$bin" evaluate --labels data/labels.csv --target-labels data/positives.csv --arms baseline,duplicate --epochs 1 \
+      --img-size 32 --width 0.25 --hidden 8 --pool 1 --seeds 2 --resamples 200 --out ev1 2>&1); rc=$?
+check "a one-class target: recall measured, precision and AUC undefined, not 1" \
+  '[ $rc -eq 0 ] && awk -F, "NR > 1 && \$2 == \"target\" { n++; if (\$8 != \"nan\" || \$16 != \"nan\" || \$10 == \"nan\") bad = 1 } END { exit bad || n != 2 }" ev1/summary.csv && grep -q "^duplicate,baseline,target,precision,2,nan" ev1/comparison.csv'
 check "FID holds a row per positive cluster, after the overall one" \
   '[ "$(sed -n 2p pipe/fid/vanilla-classifier.csv | cut -d, -f9)" = all ] && [ "$(tail -n +3 pipe/fid/vanilla-classifier.csv | wc -l)" -ge 1 ]'
 check "the report shows the split and the distance per cluster" 'grep -q "split once (split.csv)" pipe/report.md && grep -q "distance per cluster" pipe/report.md'
@@ -199,7 +215,7 @@ g=pipe/gans/vanilla/generated
 (echo filename,label; tail -n +2 $g/labels.csv | awk 'NR % 2 == 0') > $g/half_a.csv
 (echo filename,label; tail -n +2 $g/labels.csv | awk 'NR % 2 == 1') > $g/half_b.csv
 "$bin" fid $g/half_a.csv $g/half_b.csv --features classifier --classifier pipe/classifier --n 15 --out fid/halves.csv >/dev/null 2>&1
-"$bin" fid $g/half_a.csv pipe/gans/wgan-gp/generated --features classifier --classifier pipe/classifier --n 15 --out fid/two.csv >/dev/null 2>&1
+"$bin" fid $g/half_a.csv pipe/gans/gp-ada/generated --features classifier --classifier pipe/classifier --n 15 --out fid/two.csv >/dev/null 2>&1
 "$bin" fid pipe/split/train.csv $g --real-data-dir pipe/data/source --real-class 1 --real-size 16 --features classifier --classifier pipe/classifier --n 15 --out fid/small.csv >/dev/null 2>&1
 "$bin" fid pipe/split/train.csv $g --real-data-dir pipe/data/source --real-class 1 --features classifier --classifier pipe/classifier --n 15 --out fid/full.csv >/dev/null 2>&1
 check "--real-size resizes the real side first (the distance changes)" \

@@ -19,12 +19,14 @@
 /// auto runs = gan::experiment::run_oversampling(source, arms, {{"target", target}}, o);
 /// auto summary = gan::experiment::summarise(runs);   // mean ± std over seeds
 /// summary.write("summary.csv");
+/// gan::experiment::compare(runs).write("comparison.csv");  // paired differences, with 95% intervals
 /// ```
 
 #include <gan/data/csv.hpp>
 #include <gan/data/oversample.hpp>
 #include <gan/data/random.hpp>
 #include <gan/data/split.hpp>
+#include <gan/experiment/results.hpp>
 #include <gan/io/atomic_file.hpp>
 #include <gan/io/table.hpp>
 #include <gan/metrics/classification.hpp>
@@ -154,7 +156,7 @@ struct ExperimentOptions {
   uint64_t split_seed = 0;
   /// A new split for every seed (seeds then vary the split too). The paper: one split.
   bool resplit = false;
-  int64_t seeds = 3;
+  int64_t seeds = 5;
   uint64_t first_seed = 0;
   /// Positive share of the training part after oversampling (the paper: 0.35).
   double target_share = 0.35;
@@ -165,15 +167,6 @@ struct ExperimentOptions {
   ClassifierOptions classifier;
   /// A new classifier for 2 classes, called after torch::manual_seed(seed).
   std::function<nn::Vgg()> make_classifier;
-};
-
-/// One classifier's confusion matrix on one set.
-struct Run {
-  std::string arm, set;
-  uint64_t seed = 0;
-  int64_t n_train = 0, n_added = 0;
-  double train_share = 0;  ///< positive share of the set it trained on
-  metrics::ConfusionMatrix m{2};
 };
 
 /// Runs every arm for every seed, tests each classifier on the split's val and test parts
@@ -220,163 +213,30 @@ inline std::vector<Run> run_oversampling(
       std::vector<Run> these;
       for (const auto& [name, set] : sets) {
         if (set.size() == 0) continue;
-        these.push_back({arm.name, name, seed, out.train.size(), out.added, share,
-                         evaluate_classifier(net, set.images, set.labels, 2, opts)});
+        const auto said = predict_classifier(net, set.images, opts);
+        Run run;
+        run.arm = arm.name, run.set = name, run.seed = seed;
+        run.n_train = out.train.size(), run.n_added = out.added, run.train_share = share;
+        const auto truth = set.labels.to(at::kLong).contiguous(), pred = said.predicted.contiguous();
+        const auto score = said.probabilities.select(1, o.positive_class).to(at::kDouble).contiguous();
+        run.truth.assign(truth.data_ptr<int64_t>(), truth.data_ptr<int64_t>() + truth.numel());
+        run.predicted.assign(pred.data_ptr<int64_t>(), pred.data_ptr<int64_t>() + pred.numel());
+        run.score.assign(score.data_ptr<double>(), score.data_ptr<double>() + score.numel());
+        for (std::size_t i = 0; i < run.truth.size(); ++i) run.m.add(run.truth[i], run.predicted[i]);
+        these.push_back(std::move(run));
+      }
+      // The threshold of each classifier, chosen on the validation split, applies to every set.
+      if (!these.empty() && these.front().set == "val") {
+        std::vector<bool> is_pos;
+        for (auto t : these.front().truth) is_pos.push_back(t == o.positive_class);
+        const double threshold = metrics::youden_threshold(these.front().score, is_pos);
+        for (auto& r : these) r.threshold = threshold;
       }
       runs.insert(runs.end(), these.begin(), these.end());
       if (on_run) on_run(these, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     }
   }
   return runs;
-}
-
-// --- the tables it writes and reads ------------------------------------------------------------
-
-namespace detail {
-/// The metrics of a confusion matrix, by the names the tables use.
-inline std::array<std::pair<const char*, double>, 5> metric_values(const metrics::ConfusionMatrix& m, int64_t positive) {
-  const auto r = metrics::report(m, positive);
-  return {{{"accuracy", r.accuracy}, {"precision", r.precision}, {"recall", r.recall}, {"f1", r.f1},
-           {"balanced_accuracy", r.balanced_accuracy}}};
-}
-/// tn, fp, fn, tp with `positive` as the positive class.
-inline std::array<int64_t, 4> cells(const metrics::ConfusionMatrix& m, int64_t positive) {
-  const size_t p = size_t(positive), q = size_t(1 - positive);
-  return {m.counts[q][q], m.counts[q][p], m.counts[p][q], m.counts[p][p]};
-}
-}  // namespace detail
-
-/// The metric columns of the tables, in order.
-inline const std::array<std::string, 5>& metric_names() {
-  static const std::array<std::string, 5> names{"accuracy", "precision", "recall", "f1", "balanced_accuracy"};
-  return names;
-}
-
-/// results.csv: every run (arm, seed, set), its metrics and its confusion matrix.
-inline void write_results(const std::filesystem::path& file, const std::vector<Run>& runs, int64_t positive = 1) {
-  std::ostringstream o;
-  o << std::setprecision(6) << "arm,seed,set,n_train,n_added,train_positive_share";
-  for (const auto& m : metric_names()) o << ',' << m;
-  o << ",tn,fp,fn,tp\n";
-  for (const auto& r : runs) {
-    o << r.arm << ',' << r.seed << ',' << r.set << ',' << r.n_train << ',' << r.n_added << ',' << r.train_share;
-    for (const auto& [name, v] : detail::metric_values(r.m, positive)) o << ',' << v;
-    for (auto c : detail::cells(r.m, positive)) o << ',' << c;
-    o << '\n';
-  }
-  io::write_file_atomically(file, o.str());
-}
-
-/// One row of summary.csv: an arm on a set, its metrics' mean ± std over the seeds.
-struct SummaryRow {
-  std::string arm, set;
-  int64_t seeds = 0, n_train = 0, n_added = 0;
-  std::map<std::string, metrics::MeanStd> metrics;  ///< by metric_names()
-};
-
-/// summary.csv.
-struct Summary {
-  std::vector<SummaryRow> rows;
-
-  void write(const std::filesystem::path& file) const {
-    std::ostringstream o;
-    o << std::setprecision(6) << "arm,set,seeds,n_train,n_added";
-    for (const auto& m : metric_names()) o << ',' << m << "_mean," << m << "_std";
-    o << '\n';
-    for (const auto& r : rows) {
-      o << r.arm << ',' << r.set << ',' << r.seeds << ',' << r.n_train << ',' << r.n_added;
-      for (const auto& m : metric_names()) o << ',' << r.metrics.at(m).mean << ',' << r.metrics.at(m).std;
-      o << '\n';
-    }
-    io::write_file_atomically(file, o.str());
-  }
-  static Summary read(const std::filesystem::path& file) {
-    std::vector<std::string> needed{"arm", "set", "seeds", "n_train", "n_added"};
-    for (const auto& m : metric_names()) needed.push_back(m + "_mean"), needed.push_back(m + "_std");
-    Summary s;
-    for (const auto& row : io::read_table(file, needed).rows) {
-      SummaryRow r{row["arm"], row["set"], row.integer("seeds"), row.integer("n_train"), row.integer("n_added"), {}};
-      for (const auto& m : metric_names()) r.metrics[m] = {row.number(m + "_mean"), row.number(m + "_std")};
-      s.rows.push_back(std::move(r));
-    }
-    return s;
-  }
-};
-
-/// One row of confusion.csv: an arm on a set, the confusion matrix summed over the seeds.
-struct ConfusionRow {
-  std::string arm, set;
-  int64_t tn = 0, fp = 0, fn = 0, tp = 0;
-};
-
-/// confusion.csv.
-struct ConfusionTable {
-  std::vector<ConfusionRow> rows;
-
-  void write(const std::filesystem::path& file) const {
-    std::ostringstream o;
-    o << "arm,set,tn,fp,fn,tp\n";
-    for (const auto& r : rows) o << r.arm << ',' << r.set << ',' << r.tn << ',' << r.fp << ',' << r.fn << ',' << r.tp << '\n';
-    io::write_file_atomically(file, o.str());
-  }
-  static ConfusionTable read(const std::filesystem::path& file) {
-    ConfusionTable t;
-    for (const auto& row : io::read_table(file, {"arm", "set", "tn", "fp", "fn", "tp"}).rows)
-      t.rows.push_back({row["arm"], row["set"], row.integer("tn"), row.integer("fp"), row.integer("fn"), row.integer("tp")});
-    return t;
-  }
-};
-
-/// The sets a summary lists, in order.
-inline const std::array<std::string, 3>& summary_sets() {
-  static const std::array<std::string, 3> sets{"val", "source-test", "target"};
-  return sets;
-}
-
-/// Mean ± std over the seeds of every arm on every set (arms in the order of the runs).
-inline Summary summarise(const std::vector<Run>& runs, int64_t positive = 1) {
-  std::vector<std::string> arms, sets;
-  for (const auto& r : runs) {
-    if (std::find(arms.begin(), arms.end(), r.arm) == arms.end()) arms.push_back(r.arm);
-    if (std::find(sets.begin(), sets.end(), r.set) == sets.end()) sets.push_back(r.set);
-  }
-  // The usual sets first, in their order; others (a second target) after.
-  std::vector<std::string> ordered;
-  for (const auto& s : summary_sets())
-    if (std::find(sets.begin(), sets.end(), s) != sets.end()) ordered.push_back(s);
-  for (const auto& s : sets)
-    if (std::find(ordered.begin(), ordered.end(), s) == ordered.end()) ordered.push_back(s);
-  Summary out;
-  for (const auto& arm : arms)
-    for (const auto& set : ordered) {
-      std::map<std::string, std::vector<double>> values;
-      SummaryRow row{arm, set, 0, 0, 0, {}};
-      for (const auto& r : runs) {
-        if (r.arm != arm || r.set != set) continue;
-        for (const auto& [name, v] : detail::metric_values(r.m, positive)) values[name].push_back(v);
-        ++row.seeds;
-        row.n_train = r.n_train, row.n_added = r.n_added;
-      }
-      if (row.seeds == 0) continue;
-      for (const auto& m : metric_names()) row.metrics[m] = metrics::mean_std(values[m]);
-      out.rows.push_back(std::move(row));
-    }
-  return out;
-}
-
-/// The confusion matrices summed over the seeds, in the order of `summarise`.
-inline ConfusionTable confusion(const std::vector<Run>& runs, int64_t positive = 1) {
-  ConfusionTable t;
-  for (const auto& s : summarise(runs, positive).rows) {
-    ConfusionRow row{s.arm, s.set};
-    for (const auto& r : runs)
-      if (r.arm == s.arm && r.set == s.set) {
-        const auto c = detail::cells(r.m, positive);
-        row.tn += c[0], row.fp += c[1], row.fn += c[2], row.tp += c[3];
-      }
-    t.rows.push_back(row);
-  }
-  return t;
 }
 
 }  // namespace gan::experiment

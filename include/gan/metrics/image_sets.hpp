@@ -211,14 +211,19 @@ class FeatureCache {
 
 /// One row of fid.csv: a distance between the real and the generated set ("all"), or between a
 /// cluster's real members and the fakes of its label; KID on "all" only (NaN elsewhere).
+/// Precision, recall, density and coverage (metrics/prdc.hpp, k neighbours) in the same
+/// features; NaN where a side has no more than k images.
 struct DistanceRow {
   std::string real, fake, features;
   int64_t n_real = 0, n_fake = 0;
   double fid = NAN, kid_mean = NAN, kid_std = NAN;
   std::string cluster = "all";
+  double precision = NAN, recall = NAN, density = NAN, coverage = NAN;
+  int64_t k = 0;
 };
 
-/// fid.csv: real,fake,features,n_real,n_fake,fid,kid_mean,kid_std,cluster ("all" first).
+/// fid.csv: real,fake,features,n_real,n_fake,fid,kid_mean,kid_std,cluster,precision,recall,
+/// density,coverage,k ("all" first; an empty cell: not measured).
 struct DistanceTable {
   std::vector<DistanceRow> rows;
 
@@ -230,12 +235,19 @@ struct DistanceTable {
   }
   std::string text() const {
     std::ostringstream o;
-    o << std::setprecision(8) << "real,fake,features,n_real,n_fake,fid,kid_mean,kid_std,cluster\n";
+    o << std::setprecision(8)
+      << "real,fake,features,n_real,n_fake,fid,kid_mean,kid_std,cluster,precision,recall,density,coverage,k\n";
+    const auto cell = [&](double v) -> std::ostream& { return std::isnan(v) ? o : o << v; };
     for (const auto& r : rows) {
       o << r.real << ',' << r.fake << ',' << r.features << ',' << r.n_real << ',' << r.n_fake << ',' << r.fid << ',';
       if (r.cluster == "all") o << r.kid_mean << ',' << r.kid_std;
       else o << ',';
-      o << ',' << r.cluster << '\n';
+      o << ',' << r.cluster;
+      for (double v : {r.precision, r.recall, r.density, r.coverage}) {
+        o << ',';
+        cell(v);
+      }
+      o << ',' << r.k << '\n';
     }
     return o.str();
   }
@@ -246,7 +258,13 @@ struct DistanceTable {
     for (const auto& row : table.rows)
       t.rows.push_back({row["real"], row["fake"], row["features"], row.integer("n_real"), row.integer("n_fake"),
                         row.number("fid"), row.number_or("kid_mean", NAN), row.number_or("kid_std", NAN),
-                        table.has("cluster") ? row["cluster"] : std::string("all")});
+                        table.has("cluster") ? row["cluster"] : std::string("all"),
+                        // Tables of older versions have no sample-quality columns.
+                        table.has("precision") ? row.number_or("precision", NAN) : NAN,
+                        table.has("recall") ? row.number_or("recall", NAN) : NAN,
+                        table.has("density") ? row.number_or("density", NAN) : NAN,
+                        table.has("coverage") ? row.number_or("coverage", NAN) : NAN,
+                        table.has("k") ? row.integer("k") : 0});
     return t;
   }
 };

@@ -100,6 +100,26 @@ void for_each_eval_batch(Net& net, const at::Tensor& images, const ClassifierOpt
   }
 }
 
+/// What a classifier says about each image: the class of its largest output and its softmax
+/// probabilities, on the CPU.
+struct ClassifierOutputs {
+  at::Tensor predicted;      ///< int64 [N]
+  at::Tensor probabilities;  ///< float [N, classes]
+};
+
+/// `net`'s outputs on uint8 `images`, in order.
+template <class Net>
+ClassifierOutputs predict_classifier(Net& net, const at::Tensor& images, const ClassifierOptions& o) {
+  std::vector<at::Tensor> pred, prob;
+  for_each_eval_batch(net, images, o, [&](int64_t, const at::Tensor& x) {
+    const auto logits = net->forward(x);
+    pred.push_back(logits.argmax(1).cpu());
+    prob.push_back(logits.softmax(1).to(at::kFloat).cpu());
+  });
+  if (pred.empty()) return {at::empty({0}, at::kLong), at::empty({0, 0}, at::kFloat)};
+  return {at::cat(pred), at::cat(prob)};
+}
+
 /// The confusion matrix of `net` on uint8 `images` with `labels`.
 template <class Net>
 metrics::ConfusionMatrix evaluate_classifier(Net& net, const at::Tensor& images,
@@ -107,11 +127,9 @@ metrics::ConfusionMatrix evaluate_classifier(Net& net, const at::Tensor& images,
                                              const ClassifierOptions& o) {
   metrics::ConfusionMatrix m(num_classes);
   const auto truth = labels.to(at::kLong).contiguous();
-  for_each_eval_batch(net, images, o, [&](int64_t from, const at::Tensor& x) {
-    const auto pred = net->forward(x).argmax(1).cpu();
-    for (int64_t i = 0; i < pred.size(0); ++i)
-      m.add(truth[from + i].template item<int64_t>(), pred[i].template item<int64_t>());
-  });
+  const auto pred = predict_classifier(net, images, o).predicted.contiguous();
+  for (int64_t i = 0; i < pred.size(0); ++i)
+    m.add(truth[i].template item<int64_t>(), pred[i].template item<int64_t>());
   return m;
 }
 

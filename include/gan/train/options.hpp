@@ -81,6 +81,8 @@ struct StepStats {
   double grad_norm = std::numeric_limits<double>::quiet_NaN();
   /// mean D(real) − mean D(fake), for losses that report it; NaN otherwise.
   double wasserstein = std::numeric_limits<double>::quiet_NaN();
+  /// The augmentation's probability after this step (ADA's p); NaN for one without.
+  double augment_p = std::numeric_limits<double>::quiet_NaN();
   /// False when a loss was not finite; that update was not applied.
   bool finite = true;
   /// Which loss was not finite ("discriminator" or "generator"), empty when all were.

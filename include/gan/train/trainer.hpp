@@ -3,6 +3,7 @@
 /// `Trainer`: the one training loop that every GAN variant shares. A variant is the set of
 /// policies the trainer is instantiated with (see `gan/presets.hpp`).
 
+#include <gan/augment/augmentation.hpp>
 #include <gan/conditioning/conditioning.hpp>
 #include <gan/loss/adversarial_loss.hpp>
 #include <gan/nn/architecture.hpp>
@@ -31,12 +32,14 @@ struct SampleOptions {
 };
 
 /// Trains a conditional GAN made of an architecture, an adversarial loss, a Lipschitz
-/// constraint and a conditioning strategy.
+/// constraint, a conditioning strategy and an augmentation of the discriminator's input.
 ///
 /// @tparam A an `Architecture` (makes the generator and the discriminator)
 /// @tparam L an `loss::AdversarialLoss`
 /// @tparam R a `regularizer::LipschitzConstraint`
 /// @tparam C a `conditioning::Conditioning`
+/// @tparam G an `augment::Augmentation` applied before every discriminator call (none by
+///         default; `augment::DiffAugment`, `augment::Ada`)
 ///
 /// ```cpp
 /// gan::presets::ConditionalWganGp t(gan::NetworkSpec().image_size(32).num_classes(6),
@@ -45,19 +48,23 @@ struct SampleOptions {
 /// t.save("ckpt.pt");
 /// ```
 template <Architecture A, loss::AdversarialLoss L, regularizer::LipschitzConstraint R,
-          conditioning::Conditioning C>
+          conditioning::Conditioning C, augment::Augmentation G = augment::None>
 class Trainer {
  public:
   using ArchitectureType = A;
   using Loss = L;
   using Constraint = R;
   using ConditioningType = C;
+  using AugmentationType = G;
+  /// The same trainer with another augmentation: `presets::ConditionalGan::WithAugmentation<augment::Ada>`.
+  template <augment::Augmentation G2>
+  using WithAugmentation = Trainer<A, L, R, C, G2>;
   using Generator = decltype(std::declval<const A&>().make_generator(std::declval<NetworkSpec>()));
   using Discriminator =
       decltype(std::declval<const A&>().make_discriminator(std::declval<NetworkSpec>()));
 
   explicit Trainer(NetworkSpec spec, TrainerOptions options = {}, A architecture = A(),
-                   L loss = L(), R constraint = R(), C conditioning = C());
+                   L loss = L(), R constraint = R(), C conditioning = C(), G augmentation = G());
 
   /// One generator step after `n_critic` discriminator steps on the batch `real` ([N, C, S, S]
   /// in [-1, 1]) with `labels` (integers in [0, num_classes), [N]). A non-finite loss is
@@ -88,6 +95,7 @@ class Trainer {
   L& loss() { return loss_; }
   R& constraint() { return constraint_; }
   C& conditioning() { return conditioning_; }
+  G& augmentation() { return augment_; }
 
  private:
   void check_batch(const torch::Tensor& real, const torch::Tensor& labels) const;
@@ -101,6 +109,7 @@ class Trainer {
   L loss_;
   R constraint_;
   C conditioning_;
+  G augment_;
   Generator g_{nullptr};
   Discriminator d_{nullptr};
   std::unique_ptr<torch::optim::Optimizer> opt_g_, opt_d_;

@@ -12,15 +12,16 @@
 namespace gan {
 
 template <Architecture A, loss::AdversarialLoss L, regularizer::LipschitzConstraint R,
-          conditioning::Conditioning C>
-Trainer<A, L, R, C>::Trainer(NetworkSpec spec, TrainerOptions options, A architecture, L loss,
-                             R constraint, C conditioning)
+          conditioning::Conditioning C, augment::Augmentation G>
+Trainer<A, L, R, C, G>::Trainer(NetworkSpec spec, TrainerOptions options, A architecture, L loss,
+                                R constraint, C conditioning, G augmentation)
     : spec_(std::move(spec)),
       options_(std::move(options)),
       arch_(std::move(architecture)),
       loss_(std::move(loss)),
       constraint_(std::move(constraint)),
       conditioning_(std::move(conditioning)),
+      augment_(std::move(augmentation)),
       rng_(at::make_generator<at::CPUGeneratorImpl>(options_.seed())) {
   TORCH_CHECK_VALUE(options_.n_critic() >= 1, "Trainer: n_critic must be >= 1, got ",
                     options_.n_critic());
@@ -55,8 +56,8 @@ Trainer<A, L, R, C>::Trainer(NetworkSpec spec, TrainerOptions options, A archite
 }
 
 template <Architecture A, loss::AdversarialLoss L, regularizer::LipschitzConstraint R,
-          conditioning::Conditioning C>
-void Trainer<A, L, R, C>::init_weights() {
+          conditioning::Conditioning C, augment::Augmentation G>
+void Trainer<A, L, R, C, G>::init_weights() {
   for (auto* net : {static_cast<torch::nn::Module*>(g_.get()),
                     static_cast<torch::nn::Module*>(d_.get())}) {
     if constexpr (requires { arch_.init_weights(*net, options_.init()); })
@@ -67,8 +68,8 @@ void Trainer<A, L, R, C>::init_weights() {
 }
 
 template <Architecture A, loss::AdversarialLoss L, regularizer::LipschitzConstraint R,
-          conditioning::Conditioning C>
-void Trainer<A, L, R, C>::check_batch(const torch::Tensor& real, const torch::Tensor& labels) const {
+          conditioning::Conditioning C, augment::Augmentation G>
+void Trainer<A, L, R, C, G>::check_batch(const torch::Tensor& real, const torch::Tensor& labels) const {
   const int64_t s = spec_.image_size(), c = spec_.channels();
   TORCH_CHECK_VALUE(real.defined() && real.dim() == 4 && real.size(1) == c && real.size(2) == s &&
                         real.size(3) == s && real.is_floating_point(),
@@ -89,15 +90,16 @@ void Trainer<A, L, R, C>::check_batch(const torch::Tensor& real, const torch::Te
 }
 
 template <Architecture A, loss::AdversarialLoss L, regularizer::LipschitzConstraint R,
-          conditioning::Conditioning C>
-nn::CriticOutput Trainer<A, L, R, C>::critic(const torch::Tensor& images,
+          conditioning::Conditioning C, augment::Augmentation G>
+nn::CriticOutput Trainer<A, L, R, C, G>::critic(const torch::Tensor& images,
                                              const torch::Tensor& labels) {
-  return d_->forward(conditioning_.discriminator_input(images, labels), labels);
+  // Every discriminator call sees the augmented images (the identity without augmentation).
+  return d_->forward(conditioning_.discriminator_input(augment_(images, rng_), labels), labels);
 }
 
 template <Architecture A, loss::AdversarialLoss L, regularizer::LipschitzConstraint R,
-          conditioning::Conditioning C>
-torch::Tensor Trainer<A, L, R, C>::noise(int64_t n, double truncation) {
+          conditioning::Conditioning C, augment::Augmentation G>
+torch::Tensor Trainer<A, L, R, C, G>::noise(int64_t n, double truncation) {
   auto z = at::randn({n, spec_.z_dim()}, rng_, at::TensorOptions(at::kFloat));
   if (truncation > 0) {
     for (auto out = z.abs() > truncation; out.any().item<bool>(); out = z.abs() > truncation)
@@ -108,8 +110,8 @@ torch::Tensor Trainer<A, L, R, C>::noise(int64_t n, double truncation) {
 }
 
 template <Architecture A, loss::AdversarialLoss L, regularizer::LipschitzConstraint R,
-          conditioning::Conditioning C>
-torch::Tensor Trainer<A, L, R, C>::generate(const torch::Tensor& z, const torch::Tensor& labels) {
+          conditioning::Conditioning C, augment::Augmentation G>
+torch::Tensor Trainer<A, L, R, C, G>::generate(const torch::Tensor& z, const torch::Tensor& labels) {
   return g_->forward(conditioning_.generator_input(z, labels), labels);
 }
 
@@ -123,8 +125,8 @@ inline torch::Tensor plus(const torch::Tensor& a, const torch::Tensor& b) {
 }  // namespace detail
 
 template <Architecture A, loss::AdversarialLoss L, regularizer::LipschitzConstraint R,
-          conditioning::Conditioning C>
-StepStats Trainer<A, L, R, C>::step(const torch::Tensor& real_in, const torch::Tensor& labels_in) {
+          conditioning::Conditioning C, augment::Augmentation G>
+StepStats Trainer<A, L, R, C, G>::step(const torch::Tensor& real_in, const torch::Tensor& labels_in) {
   check_batch(real_in, labels_in);
   const auto device = options_.device();
   const auto real = real_in.to(device, torch::kFloat);
@@ -157,6 +159,7 @@ StepStats Trainer<A, L, R, C>::step(const torch::Tensor& real_in, const torch::T
     fake = fake.detach();
     auto out_real = critic(real, labels);
     auto out_fake = critic(fake, labels);
+    if constexpr (augment::ObservesDiscriminator<G>) augment_.observe(out_real.score.detach());
     auto d_loss = detail::plus(loss_.discriminator_loss(out_real.score, out_fake.score),
                                conditioning_.discriminator_extra_loss(out_real, out_fake, labels));
     auto pen = constraint_.penalty(
@@ -200,6 +203,7 @@ StepStats Trainer<A, L, R, C>::step(const torch::Tensor& real_in, const torch::T
   g_loss.backward();
   opt_g_->step();
   ++step_;
+  if constexpr (augment::HasProbability<G>) s.augment_p = augment_.probability();
   if (ema_.enabled())
     ema_.update(*g_, step_ <= options_.ema_start() ? 0.0 : options_.ema_decay());
   s.step = step_;
@@ -207,16 +211,16 @@ StepStats Trainer<A, L, R, C>::step(const torch::Tensor& real_in, const torch::T
 }
 
 template <Architecture A, loss::AdversarialLoss L, regularizer::LipschitzConstraint R,
-          conditioning::Conditioning C>
-torch::Tensor Trainer<A, L, R, C>::sample(const torch::Tensor& labels, const SampleOptions& o) {
+          conditioning::Conditioning C, augment::Augmentation G>
+torch::Tensor Trainer<A, L, R, C, G>::sample(const torch::Tensor& labels, const SampleOptions& o) {
   TORCH_CHECK_VALUE(labels.defined() && labels.dim() == 1 && labels.size(0) > 0,
                     "Trainer::sample: expected a non-empty [N] tensor of labels");
   return sample(labels, noise(labels.size(0), o.truncation()), o);
 }
 
 template <Architecture A, loss::AdversarialLoss L, regularizer::LipschitzConstraint R,
-          conditioning::Conditioning C>
-torch::Tensor Trainer<A, L, R, C>::sample(const torch::Tensor& labels_in, const torch::Tensor& z,
+          conditioning::Conditioning C, augment::Augmentation G>
+torch::Tensor Trainer<A, L, R, C, G>::sample(const torch::Tensor& labels_in, const torch::Tensor& z,
                                           const SampleOptions& o) {
   TORCH_CHECK_VALUE(labels_in.defined() && labels_in.dim() == 1 && labels_in.size(0) > 0,
                     "Trainer::sample: expected a non-empty [N] tensor of labels");
@@ -243,8 +247,8 @@ torch::Tensor Trainer<A, L, R, C>::sample(const torch::Tensor& labels_in, const 
 }
 
 template <Architecture A, loss::AdversarialLoss L, regularizer::LipschitzConstraint R,
-          conditioning::Conditioning C>
-void Trainer<A, L, R, C>::save(const std::filesystem::path& path) const {
+          conditioning::Conditioning C, augment::Augmentation G>
+void Trainer<A, L, R, C, G>::save(const std::filesystem::path& path) const {
   torch::serialize::OutputArchive root, g, d, og, od, ema;
   g_->save(g);
   d_->save(d);
@@ -261,12 +265,17 @@ void Trainer<A, L, R, C>::save(const std::filesystem::path& path) const {
     ema_.save(ema);
     root.write("generator_ema", ema);
   }
+  if constexpr (augment::HasAugmentState<G>) {
+    torch::serialize::OutputArchive a;
+    augment_.save(a);
+    root.write("augmentation", a);
+  }
   io::write_atomically(path, [&](const std::string& tmp) { root.save_to(tmp); });
 }
 
 template <Architecture A, loss::AdversarialLoss L, regularizer::LipschitzConstraint R,
-          conditioning::Conditioning C>
-void Trainer<A, L, R, C>::load(const std::filesystem::path& path) {
+          conditioning::Conditioning C, augment::Augmentation G>
+void Trainer<A, L, R, C, G>::load(const std::filesystem::path& path) {
   TORCH_CHECK_VALUE(std::filesystem::exists(path), "checkpoint ", path.string(),
                     " does not exist");
   try {
@@ -287,6 +296,10 @@ void Trainer<A, L, R, C>::load(const std::filesystem::path& path) {
       TORCH_CHECK_VALUE(root.try_read("generator_ema", ema),
                         "the checkpoint has no EMA weights, but this trainer keeps an EMA");
       ema_.load(ema);
+    }
+    if constexpr (augment::HasAugmentState<G>) {
+      torch::serialize::InputArchive a;
+      if (root.try_read("augmentation", a)) augment_.load(a);
     }
     rng_.set_state(rng.cpu());
     step_ = step.item<int64_t>();
