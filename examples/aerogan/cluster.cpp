@@ -122,9 +122,7 @@ int run(const ClusterOptions& o) {
     gan::viz::ExampleGridOptions go;
     go.per_row = o.examples;
     const cv::Mat grid = gan::viz::example_grid(rows, {}, go);
-    std::vector<uchar> png;
-    cv::imencode(".png", grid, png);
-    gan::io::write_file_atomically(dir / "examples.png", std::string_view(reinterpret_cast<const char*>(png.data()), png.size()));
+    gan::viz::write_png(dir / "examples.png", grid, "cluster");
   }
   gan::io::write_file_atomically(dir / "clusters.csv", csv);
   scores.write(dir / "scores.csv");

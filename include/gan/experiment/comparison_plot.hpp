@@ -10,11 +10,10 @@
 /// ```
 
 #include <gan/experiment/comparison.hpp>
-#include <gan/io/atomic_file.hpp>
 #include <gan/viz/intervals.hpp>
+#include <gan/viz/plot.hpp>
 
 #include <opencv2/core.hpp>
-#include <opencv2/imgcodecs.hpp>
 
 #include <filesystem>
 #include <stdexcept>
@@ -72,10 +71,8 @@ inline std::vector<std::filesystem::path> write_comparison_plots(const std::file
   for (const auto& set : sets) {
     const cv::Mat image = plot_comparison(table, set, reference);
     if (image.empty()) continue;
-    std::vector<uchar> png;
     const auto file = dir / ("comparison_" + set + ".png");
-    if (!cv::imencode(".png", image, png)) throw std::runtime_error("cannot encode " + file.string());
-    io::write_file_atomically(file, std::string_view(reinterpret_cast<const char*>(png.data()), png.size()));
+    viz::write_png(file, image, "write_comparison_plots");
     files.push_back(file);
   }
   return files;

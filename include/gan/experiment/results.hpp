@@ -269,16 +269,20 @@ inline Summary summarise(const std::vector<Run>& runs, int64_t positive = 1) {
 
 /// The confusion matrices summed over the seeds, in the order of `summarise`.
 inline ConfusionTable confusion(const std::vector<Run>& runs, int64_t positive = 1) {
+  const auto [arms, sets] = arms_and_sets(runs);
   ConfusionTable t;
-  for (const auto& s : summarise(runs, positive).rows) {
-    ConfusionRow row{s.arm, s.set};
-    for (const auto& r : runs)
-      if (r.arm == s.arm && r.set == s.set) {
-        const auto c = detail::cells(r.m, positive);
-        row.tn += c[0], row.fp += c[1], row.fn += c[2], row.tp += c[3];
-      }
-    t.rows.push_back(row);
-  }
+  for (const auto& arm : arms)
+    for (const auto& set : sets) {
+      ConfusionRow row{arm, set};
+      bool any = false;
+      for (const auto& r : runs)
+        if (r.arm == arm && r.set == set) {
+          const auto c = detail::cells(r.m, positive);
+          row.tn += c[0], row.fp += c[1], row.fn += c[2], row.tp += c[3];
+          any = true;
+        }
+      if (any) t.rows.push_back(row);
+    }
   return t;
 }
 

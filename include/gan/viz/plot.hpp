@@ -595,18 +595,21 @@ inline cv::Mat plot_lines(const std::vector<Series>& series, const PlotOptions& 
   return image;
 }
 
-/// plot_lines, then writes the image as PNG to `path` (whatever its extension), creating
-/// parent folders. The file is written beside `path` and renamed over it, so a viewer that
-/// reloads it during training never sees half a file. Throws std::runtime_error naming the
-/// path when it cannot be written.
-inline void write_plot(const std::filesystem::path& path, const std::vector<Series>& series,
-                       const PlotOptions& options) {
-  namespace fs = std::filesystem;
-  const cv::Mat image = plot_lines(series, options);
+/// Writes a BGR figure as PNG to `path` (whatever its extension), creating parent folders. The
+/// file is written beside `path` and renamed over it, so a viewer that reloads it never sees
+/// half a file. Throws std::runtime_error, starting with `who`, naming the path when it cannot
+/// be encoded or written. The one PNG writer of the figures (plots, scatter plots, grids).
+inline void write_png(const std::filesystem::path& path, const cv::Mat& image, const std::string& who = "write_png") {
   std::vector<uchar> png;
   if (!cv::imencode(".png", image, png, {cv::IMWRITE_PNG_COMPRESSION, 6}))
-    throw std::runtime_error("write_plot: cannot encode the plot for " + path.string());
+    throw std::runtime_error(who + ": cannot encode the plot for " + path.string());
   io::write_file_atomically(path, std::string_view(reinterpret_cast<const char*>(png.data()), png.size()));
+}
+
+/// plot_lines, then write_png.
+inline void write_plot(const std::filesystem::path& path, const std::vector<Series>& series,
+                       const PlotOptions& options) {
+  write_png(path, plot_lines(series, options), "write_plot");
 }
 
 }  // namespace gan::viz

@@ -282,12 +282,7 @@ inline void write_scatter(const std::filesystem::path& path,
                           const std::vector<std::array<double, 2>>& points,
                           const std::vector<int>& cluster, const std::vector<int>& cls,
                           const ScatterOptions& options = {}) {
-  const cv::Mat image = scatter_plot(points, cluster, cls, options);
-  std::vector<uchar> png;
-  if (!cv::imencode(".png", image, png, {cv::IMWRITE_PNG_COMPRESSION, 6}))
-    throw std::runtime_error("write_scatter: cannot encode the plot for " + path.string());
-  io::write_file_atomically(path,
-                        std::string_view(reinterpret_cast<const char*>(png.data()), png.size()));
+  write_png(path, scatter_plot(points, cluster, cls, options), "write_scatter");
 }
 
 }  // namespace gan::viz
