@@ -18,6 +18,8 @@
 #include <gtest/gtest.h>
 #include <opencv2/imgcodecs.hpp>
 
+#include "common/errors.hpp"
+
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -26,6 +28,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using gan::data::DataError;
+using gan::test::contains;
+using gan::test::error_of;
 
 fs::path fresh_dir(const std::string& name) {
   auto d = fs::temp_directory_path() / ("gan_data_test_" + name);
@@ -35,19 +39,6 @@ fs::path fresh_dir(const std::string& name) {
 }
 
 void write_text(const fs::path& p, const std::string& s) { std::ofstream(p) << s; }
-
-// What DataError says, or "no error".
-template <class F>
-std::string error_of(F f) {
-  try {
-    f();
-  } catch (const DataError& e) {
-    return e.what();
-  }
-  return "no error";
-}
-
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 // --- CSV -------------------------------------------------------------------------------
 
@@ -75,18 +66,18 @@ TEST(LabelsCsv, HeaderIsOptionalAndColumnsCanBeChosen) {
 TEST(LabelsCsv, BadRowsNameTheFileAndLine) {
   auto d = fresh_dir("csvbad");
   write_text(d / "few.csv", "filename,label\na.png,0\nb.png\n");
-  EXPECT_TRUE(contains(error_of([&] { gan::data::read_labels_csv(d / "few.csv"); }),
+  EXPECT_TRUE(contains(error_of<DataError>([&] { gan::data::read_labels_csv(d / "few.csv"); }),
                        "few.csv:3: expected at least 2 columns, got 1"));
   write_text(d / "nan.csv", "a.png,0\nb.png,one\n");
-  EXPECT_TRUE(contains(error_of([&] { gan::data::read_labels_csv(d / "nan.csv"); }),
+  EXPECT_TRUE(contains(error_of<DataError>([&] { gan::data::read_labels_csv(d / "nan.csv"); }),
                        "nan.csv:2: label 'one' is not an integer"));
   write_text(d / "float.csv", "a.png,0\nb.png,1.5\n");
-  EXPECT_TRUE(contains(error_of([&] { gan::data::read_labels_csv(d / "float.csv"); }), "float.csv:2"));
+  EXPECT_TRUE(contains(error_of<DataError>([&] { gan::data::read_labels_csv(d / "float.csv"); }), "float.csv:2"));
   write_text(d / "empty.csv", "filename,label\n");
-  EXPECT_TRUE(contains(error_of([&] { gan::data::read_labels_csv(d / "empty.csv"); }), "no usable rows"));
-  EXPECT_TRUE(contains(error_of([&] { gan::data::read_labels_csv(d / "missing.csv"); }), "missing.csv"));
+  EXPECT_TRUE(contains(error_of<DataError>([&] { gan::data::read_labels_csv(d / "empty.csv"); }), "no usable rows"));
+  EXPECT_TRUE(contains(error_of<DataError>([&] { gan::data::read_labels_csv(d / "missing.csv"); }), "missing.csv"));
   write_text(d / "named.csv", "a,b\nx.png,1\n");
-  EXPECT_TRUE(contains(error_of([&] { gan::data::read_labels_csv(d / "named.csv", {"file", "b"}); }),
+  EXPECT_TRUE(contains(error_of<DataError>([&] { gan::data::read_labels_csv(d / "named.csv", {"file", "b"}); }),
                        "no column named 'file'"));
   std::vector<DataError> bad;
   auto rows = gan::data::read_labels_csv(d / "few.csv", {}, &bad);
@@ -128,8 +119,8 @@ TEST(ImageReader, EveryKindBecomesRgbAtTheRequestedSize) {
   cv::imwrite((d / "checker.png").string(), checker);
   EXPECT_EQ(gan::image::read_image_rgb(d / "checker.png", 2).at<cv::Vec3b>(0, 0), cv::Vec3b(100, 100, 100));
   write_text(d / "corrupt.png", "this is not a png");
-  EXPECT_TRUE(contains(error_of([&] { gan::image::read_image_rgb(d / "corrupt.png", 8); }), "corrupt.png: cannot decode"));
-  EXPECT_TRUE(contains(error_of([&] { gan::image::read_image_rgb(d / "none.png", 8); }), "none.png: image file not found"));
+  EXPECT_TRUE(contains(error_of<DataError>([&] { gan::image::read_image_rgb(d / "corrupt.png", 8); }), "corrupt.png: cannot decode"));
+  EXPECT_TRUE(contains(error_of<DataError>([&] { gan::image::read_image_rgb(d / "none.png", 8); }), "none.png: image file not found"));
 }
 
 // --- image folder and cache ------------------------------------------------------------
@@ -188,19 +179,19 @@ TEST(ImageFolder, BadInputNamesTheFileAndLine) {
   auto o = folder_options(d);
   o.cache_dir.clear();
   fs::remove(d / "images" / "2.png");
-  EXPECT_TRUE(contains(error_of([&] { gan::data::load_image_folder(o); }), "labels.csv:4: "));
-  EXPECT_TRUE(contains(error_of([&] { gan::data::load_image_folder(o); }), "2.png: image file not found"));
+  EXPECT_TRUE(contains(error_of<DataError>([&] { gan::data::load_image_folder(o); }), "labels.csv:4: "));
+  EXPECT_TRUE(contains(error_of<DataError>([&] { gan::data::load_image_folder(o); }), "2.png: image file not found"));
   write_text(d / "images" / "2.png", "garbage");
-  EXPECT_TRUE(contains(error_of([&] { gan::data::load_image_folder(o); }), "cannot decode"));
+  EXPECT_TRUE(contains(error_of<DataError>([&] { gan::data::load_image_folder(o); }), "cannot decode"));
   o.num_classes = 2;  // label 2 on line 4 is out of range
-  EXPECT_TRUE(contains(error_of([&] { gan::data::load_image_folder(o); }), "labels.csv:4: label 2 is out of range [0, 2)"));
+  EXPECT_TRUE(contains(error_of<DataError>([&] { gan::data::load_image_folder(o); }), "labels.csv:4: label 2 is out of range [0, 2)"));
   write_text(d / "neg.csv", "images/0.png,-1\n");
   o.labels = d / "neg.csv";
   o.num_classes = 0;
-  EXPECT_TRUE(contains(error_of([&] { gan::data::load_image_folder(o); }), "neg.csv:1: label -1 is out of range"));
+  EXPECT_TRUE(contains(error_of<DataError>([&] { gan::data::load_image_folder(o); }), "neg.csv:1: label -1 is out of range"));
   write_text(d / "gap.csv", "images/0.png,0\nimages/1.png,2\n");  // 2 distinct labels: 2 is out
   o.labels = d / "gap.csv";
-  EXPECT_TRUE(contains(error_of([&] { gan::data::load_image_folder(o); }), "number of distinct labels"));
+  EXPECT_TRUE(contains(error_of<DataError>([&] { gan::data::load_image_folder(o); }), "number of distinct labels"));
 }
 
 TEST(ImageFolder, SkipModeCountsAndReportsBadRows) {
@@ -218,7 +209,7 @@ TEST(ImageFolder, SkipModeCountsAndReportsBadRows) {
   // Nothing usable is an error even in skip mode.
   write_text(d / "none.csv", "images/404.png,0\n");
   o.labels = d / "none.csv";
-  EXPECT_TRUE(contains(error_of([&] { gan::data::load_image_folder(o); }), "the dataset is empty"));
+  EXPECT_TRUE(contains(error_of<DataError>([&] { gan::data::load_image_folder(o); }), "the dataset is empty"));
 }
 
 TEST(ImageFolder, AllDukeSolarTilesLoad) {
@@ -415,12 +406,7 @@ TEST(SplitFile, StratifiedOnceRoundTripsAndNamesBadRows) {
   EXPECT_EQ(gan::data::read_labels_csv(dir / "train.csv").size(), 35u);
   auto error = [&](const std::string& text) {
     std::ofstream(dir / "bad.csv") << text;
-    try {
-      gan::data::read_split_csv(dir / "bad.csv");
-    } catch (const gan::data::DataError& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
+    return error_of<DataError>([&] { gan::data::read_split_csv(dir / "bad.csv"); });
   };
   EXPECT_NE(error("filename,label,part\na.png,0,train\nb.png,1,holdout\n").find("bad.csv:3: part 'holdout' is not train, val or test"), std::string::npos);
   EXPECT_NE(error("filename,label,part\na.png,0,train\na.png,0,test\n").find("bad.csv:3: 'a.png' is listed twice"), std::string::npos);

@@ -1,6 +1,7 @@
 // The method as library calls: the INI reader, the CSV tables, a classifier on disk, the sets
 // of a distance and their feature cache, the positive clusters, the clustering step. Each is
 // checked against a hand computation or a direct call of what it composes.
+#include "common/errors.hpp"
 #include "common/temp_dir.hpp"
 
 #include <gan/cluster/method.hpp>
@@ -19,18 +20,10 @@
 namespace fs = std::filesystem;
 
 namespace {
+using gan::test::error_of;
 void write(const fs::path& p, const std::string& text) {
   fs::create_directories(p.parent_path());
   std::ofstream(p) << text;
-}
-template <class Fn>
-std::string error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 }  // namespace
 

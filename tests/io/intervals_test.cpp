@@ -5,14 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include "common/pixels.hpp"
+
 namespace {
 
-/// Pixels within a small tolerance of a BGR colour.
-int count_colour(const cv::Mat& image, cv::Scalar colour, int tolerance = 10) {
-  cv::Mat mask;
-  cv::inRange(image, colour - cv::Scalar::all(tolerance), colour + cv::Scalar::all(tolerance), mask);
-  return cv::countNonZero(mask);
-}
+using gan::test::count_colour;
 
 const cv::Scalar kGain(44, 160, 44), kLoss(40, 39, 214), kGrey(150, 150, 150);
 

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/pixels.hpp"
 #include "common/temp_dir.hpp"
 
 #include <gan/viz/plot.hpp>
@@ -22,21 +23,15 @@ namespace fs = std::filesystem;
 using gan::viz::PlotOptions;
 using gan::viz::Series;
 
-struct TempDir : gan::test::TempDir {
-  TempDir() : gan::test::TempDir("gan_plot_test") {}
-};
+using gan::test::TempDir;
 
-/// A mask of the pixels within `tolerance` (each channel) of `colour`.
-cv::Mat pixels_of(const cv::Mat& image, cv::Scalar colour, int tolerance = 12) {
-  cv::Mat mask;
-  cv::inRange(
-      image, cv::Scalar(colour[0] - tolerance, colour[1] - tolerance, colour[2] - tolerance),
-      cv::Scalar(colour[0] + tolerance, colour[1] + tolerance, colour[2] + tolerance), mask);
-  return mask;
-}
+/// The line colours are anti-aliased: 12 levels either side of the colour count as it.
+constexpr int kTolerance = 12;
 
-int count_colour(const cv::Mat& image, cv::Scalar colour, cv::Rect region) {
-  return cv::countNonZero(pixels_of(image(region), colour));
+cv::Mat line_pixels(const cv::Mat& image, cv::Scalar colour) { return gan::test::pixels_of(image, colour, kTolerance); }
+
+int count_line(const cv::Mat& image, cv::Scalar colour, cv::Rect region) {
+  return gan::test::count_colour(image(region), colour, kTolerance);
 }
 
 /// The number of pixels in `region` darker than `level` (grey value), e.g. text.
@@ -189,10 +184,10 @@ TEST(Plot, SeriesColoursAppearAndDiffer) {
   const cv::Mat image = gan::viz::plot_lines({ramp("a", 0, 0.35), ramp("b", 0.65, 1)}, options);
   const cv::Rect upper(0, 0, image.cols, image.rows / 2),
       lower(0, image.rows / 2, image.cols, image.rows - image.rows / 2);
-  const int a_lower = count_colour(image, series_colour(0), lower);
-  const int a_upper = count_colour(image, series_colour(0), upper);
-  const int b_lower = count_colour(image, series_colour(1), lower);
-  const int b_upper = count_colour(image, series_colour(1), upper);
+  const int a_lower = count_line(image, series_colour(0), lower);
+  const int a_upper = count_line(image, series_colour(0), upper);
+  const int b_lower = count_line(image, series_colour(1), lower);
+  const int b_upper = count_line(image, series_colour(1), upper);
   // A line across most of the axes is several hundred pixels long.
   EXPECT_GT(a_lower, 300);
   EXPECT_GT(b_upper, 300);
@@ -211,10 +206,10 @@ TEST(Plot, LegendShowsNamedSeriesOnly) {
   flat.name.clear();
   const cv::Mat unnamed = gan::viz::plot_lines({flat}, options);
   const cv::Rect top_right(options.width / 2, 0, options.width / 2, options.height / 4);
-  EXPECT_GT(count_colour(named, series_colour(0), top_right), 20) << "legend swatch";
-  EXPECT_EQ(count_colour(unnamed, series_colour(0), top_right), 0);
-  EXPECT_GT(count_colour(named, cv::Scalar(30, 30, 30), top_right),
-            count_colour(unnamed, cv::Scalar(30, 30, 30), top_right))
+  EXPECT_GT(count_line(named, series_colour(0), top_right), 20) << "legend swatch";
+  EXPECT_EQ(count_line(unnamed, series_colour(0), top_right), 0);
+  EXPECT_GT(count_line(named, cv::Scalar(30, 30, 30), top_right),
+            count_line(unnamed, cv::Scalar(30, 30, 30), top_right))
       << "legend text";
 }
 
@@ -227,9 +222,9 @@ TEST(Plot, ConstantAndOnePointSeriesDoNotCrash) {
   for (bool log_y : {false, true}) {
     options.log_y = log_y;
     const cv::Mat a = gan::viz::plot_lines({constant}, options);
-    EXPECT_GT(cv::countNonZero(pixels_of(a, series_colour(0))), 300) << "the flat line is drawn";
+    EXPECT_GT(cv::countNonZero(line_pixels(a, series_colour(0))), 300) << "the flat line is drawn";
     const cv::Mat b = gan::viz::plot_lines({one}, options);
-    EXPECT_GT(cv::countNonZero(pixels_of(b, series_colour(0))), 5) << "the point is drawn";
+    EXPECT_GT(cv::countNonZero(line_pixels(b, series_colour(0))), 5) << "the point is drawn";
     EXPECT_EQ(gan::viz::plot_lines({zero}, options).rows, options.height);
   }
 }
@@ -269,7 +264,7 @@ TEST(Plot, NonFiniteValuesAreSkippedAndBreakTheLine) {
   s.x.push_back(nan);
   PlotOptions options;
   const cv::Mat image = gan::viz::plot_lines({s}, options);
-  const cv::Mat mask = pixels_of(image, series_colour(0));
+  const cv::Mat mask = line_pixels(image, series_colour(0));
   ASSERT_GT(cv::countNonZero(mask), 300);
   // Columns that hold the line: from x = 0 to x = 20 with a gap from x = 8 to x = 12, i.e.
   // 4/20 of the span, in the middle.
@@ -327,7 +322,7 @@ TEST(Plot, LogScaleAndSmoothingDraw) {
   options.log_y = true;
   options.smooth = 20;
   const cv::Mat image = gan::viz::plot_lines({s}, options);
-  EXPECT_GT(cv::countNonZero(pixels_of(image, series_colour(0))), 300);
+  EXPECT_GT(cv::countNonZero(line_pixels(image, series_colour(0))), 300);
 
   // The moving average is centred and ignores skipped points.
   const double nan = std::numeric_limits<double>::quiet_NaN();
@@ -348,7 +343,7 @@ TEST(Plot, LogAxisTicksArePowersOfTen) {
 }
 
 TEST(Plot, WritePlotWritesAReadablePng) {
-  TempDir dir;
+  TempDir dir("gan_plot_test");
   const fs::path path = dir.path() / "nested" / "folder" / "losses.png";
   PlotOptions options;
   options.width = 640;
@@ -371,7 +366,7 @@ TEST(Plot, WritePlotWritesAReadablePng) {
 }
 
 TEST(Plot, UnwritablePathThrowsNamingIt) {
-  TempDir dir;
+  TempDir dir("gan_plot_test");
   // A regular file where a folder is needed: no user, root included, can write below it.
   const fs::path blocker = dir.path() / "not_a_folder";
   std::ofstream(blocker) << "x";

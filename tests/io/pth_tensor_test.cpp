@@ -3,6 +3,8 @@
 #include <gan/io/pth_tensor.hpp>
 
 #include <gtest/gtest.h>
+
+#include "common/errors.hpp"
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
@@ -13,10 +15,10 @@
 #include <sstream>
 #include <string>
 
-
 namespace {
 
 namespace fs = std::filesystem;
+using gan::test::error_of;
 const fs::path kDir = fs::path(GAN_TEST_FIXTURES) / "pth";
 
 /// The buffers of the fixture's `Extra` module, zero-filled, with its shapes and dtypes.
@@ -74,16 +76,6 @@ std::string bytes_of(const torch::Tensor& t) {
   return std::string(static_cast<const char*>(c.data_ptr()), c.numel() * c.element_size());
 }
 
-template <class F>
-std::string error_of(F f) {
-  try {
-    f();
-  } catch (const std::runtime_error& e) {
-    return e.what();
-  }
-  return "";
-}
-
 }  // namespace
 
 TEST(PthTensor, LoadIntoFillsEveryParameterAndBufferBitForBit) {
@@ -129,7 +121,7 @@ TEST(PthTensor, ShapeMismatchNamesTheTensorAndLeavesTheModelAlone) {
   SmallImpl model(/*fc_in=*/9);
   torch::NoGradGuard no_grad;
   model.conv->weight.fill_(42);
-  const std::string msg = error_of([&] { gan::io::load_into(model, kDir / "small_zip.pth"); });
+  const std::string msg = error_of<std::runtime_error>([&] { gan::io::load_into(model, kDir / "small_zip.pth"); });
   EXPECT_NE(msg.find("small_zip.pth"), std::string::npos) << msg;
   EXPECT_NE(msg.find("fc.weight: the file has [5, 8], the model [5, 9]"), std::string::npos) << msg;
   EXPECT_TRUE(torch::all(model.conv->weight == 42).item<bool>());  // nothing copied
@@ -138,7 +130,7 @@ TEST(PthTensor, ShapeMismatchNamesTheTensorAndLeavesTheModelAlone) {
 TEST(PthTensor, StrictNamesMissingAndUnexpectedKeys) {
   SmallImpl model(8, /*with_extra=*/false);
   model.register_parameter("scale", torch::ones({1}));
-  const std::string msg = error_of([&] { gan::io::load_into(model, kDir / "small_zip.pth"); });
+  const std::string msg = error_of<std::runtime_error>([&] { gan::io::load_into(model, kDir / "small_zip.pth"); });
   EXPECT_NE(msg.find("small_zip.pth"), std::string::npos) << msg;
   EXPECT_NE(msg.find("missing from the file: scale"), std::string::npos) << msg;
   EXPECT_NE(msg.find("unexpected in the file (not in the model): extra.base"), std::string::npos) << msg;
@@ -157,7 +149,7 @@ TEST(PthTensor, NonStrictLoadsWhatMatchesAndReports) {
 
 TEST(PthTensor, MissingFileIsNamed) {
   SmallImpl model;
-  const std::string msg = error_of([&] { gan::io::load_into(model, kDir / "absent.pth"); });
+  const std::string msg = error_of<std::runtime_error>([&] { gan::io::load_into(model, kDir / "absent.pth"); });
   EXPECT_NE(msg.find("absent.pth"), std::string::npos) << msg;
   EXPECT_NE(msg.find("not found"), std::string::npos) << msg;
 }

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/errors.hpp"
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -59,13 +61,9 @@ void expect_matches_dump(const gan::io::StateDict& sd, const std::vector<Expecte
   }
 }
 
-std::string error_of(const fs::path& p) {
-  try {
-    gan::io::read_state_dict(p);
-  } catch (const std::runtime_error& e) {
-    return e.what();
-  }
-  return "";
+/// What reading `p` as a state dict throws.
+std::string read_error(const fs::path& p) {
+  return gan::test::error_of<std::runtime_error>([&] { gan::io::read_state_dict(p); });
 }
 
 /// A temporary file holding `bytes`, removed at the end of the test.
@@ -125,14 +123,14 @@ TEST(PthReader, BothFormatsAgree) {
 }
 
 TEST(PthReader, MissingFileNamesTheFile) {
-  const std::string msg = error_of(kDir / "no_such_file.pth");
+  const std::string msg = read_error(kDir / "no_such_file.pth");
   EXPECT_NE(msg.find("no_such_file.pth"), std::string::npos) << msg;
   EXPECT_NE(msg.find("not found"), std::string::npos) << msg;
 }
 
 TEST(PthReader, NonPyTorchFileIsRejected) {
   TempFile f("pth_not_torch.pth", "hello, this is not a tensor file\n");
-  const std::string msg = error_of(f.path);
+  const std::string msg = read_error(f.path);
   EXPECT_NE(msg.find(f.path.string()), std::string::npos) << msg;
   EXPECT_NE(msg.find("not a PyTorch file"), std::string::npos) << msg;
 }
@@ -142,7 +140,7 @@ TEST(PthReader, ZipWithoutDataPklIsNotAPyTorchFile) {
   std::string bytes = slurp(kDir / "small_zip.pth");
   for (std::size_t p = 0; (p = bytes.find("data.pkl", p)) != std::string::npos; ++p) bytes[p + 7] = 'X';
   TempFile f("pth_zip_no_pkl.pth", bytes);
-  const std::string msg = error_of(f.path);
+  const std::string msg = read_error(f.path);
   EXPECT_NE(msg.find(f.path.string()), std::string::npos) << msg;
   EXPECT_NE(msg.find("not a PyTorch file"), std::string::npos) << msg;
 }
@@ -152,7 +150,7 @@ TEST(PthReader, TruncatedFilesAreReported) {
     const std::string bytes = slurp(kDir / name);
     for (std::size_t keep : {bytes.size() / 2, bytes.size() - 10, std::size_t(40)}) {
       TempFile f(std::string("pth_truncated_") + name, bytes.substr(0, keep));
-      const std::string msg = error_of(f.path);
+      const std::string msg = read_error(f.path);
       SCOPED_TRACE(std::string(name) + " cut to " + std::to_string(keep));
       EXPECT_NE(msg.find(f.path.string()), std::string::npos) << msg;
       EXPECT_NE(msg.find("truncated"), std::string::npos) << msg;
@@ -166,7 +164,7 @@ TEST(PthReader, UnsupportedOpcodeIsNamedInHex) {
   ASSERT_EQ(static_cast<unsigned char>(bytes[2]), 0x8a);
   bytes[2] = 'I';
   TempFile f("pth_bad_opcode.pth", bytes);
-  const std::string msg = error_of(f.path);
+  const std::string msg = read_error(f.path);
   EXPECT_NE(msg.find(f.path.string()), std::string::npos) << msg;
   EXPECT_NE(msg.find("opcode 0x49"), std::string::npos) << msg;
 }
@@ -178,7 +176,7 @@ TEST(PthReader, UnsupportedStorageTypeIsNamed) {
   ASSERT_NE(p, std::string::npos);
   bytes.replace(p, 5, "Quant");
   TempFile f("pth_bad_storage.pth", bytes);
-  const std::string msg = error_of(f.path);
+  const std::string msg = read_error(f.path);
   EXPECT_NE(msg.find("unsupported storage type torch.QuantStorage"), std::string::npos) << msg;
 }
 

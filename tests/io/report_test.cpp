@@ -33,9 +33,7 @@ using gan::report::Cell;
 using gan::report::Report;
 using gan::report::Table;
 
-struct TempDir : gan::test::TempDir {
-  TempDir() : gan::test::TempDir("gan_report_test") {}
-};
+using gan::test::TempDir;
 
 std::string read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -207,7 +205,7 @@ TEST(ReportMarkdown, ShortRowsArePaddedToTheHeader) {
 }
 
 TEST(ReportMarkdown, ImageLinksAreRelativeToTheReportFolder) {
-  TempDir dir;
+  TempDir dir("gan_report_test");
   const fs::path report_dir = dir.path() / "run";
   Report report("T");
   report.image(report_dir / "samples" / "epoch 10.png", "Samples [epoch 10]")
@@ -269,7 +267,7 @@ TEST(ReportHtml, TextIsEscapedAndBestCellsMarked) {
 }
 
 TEST(ReportHtml, ImagesAreEmbeddedAndTheFileIsSelfContained) {
-  TempDir dir;
+  TempDir dir("gan_report_test");
   const fs::path png = write_red_blue_png(dir.path() / "grid.png");
   const fs::path svg = dir.path() / "tsne.svg";
   write_bytes(svg, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"4\" height=\"4\"/>");
@@ -314,7 +312,7 @@ TEST(ReportHtml, UnknownImageTypeThrowsNamingTheFile) {
 }
 
 TEST(ReportWrite, WritesMarkdownAndHtmlIntoTheFolder) {
-  TempDir dir;
+  TempDir dir("gan_report_test");
   const fs::path out = dir.path() / "run" / "nested";
   const fs::path png = write_red_blue_png(out / "samples" / "grid.png");
   Table t = results_table();
@@ -333,7 +331,7 @@ TEST(ReportWrite, WritesMarkdownAndHtmlIntoTheFolder) {
 }
 
 TEST(ReportWrite, MissingImageThrowsNamingItAndLeavesTheOldReport) {
-  TempDir dir;
+  TempDir dir("gan_report_test");
   write_bytes(dir.path() / "report.md", "old report\n");
   const fs::path missing = dir.path() / "plots" / "losses.png";
   Report report("T");
@@ -401,7 +399,7 @@ TEST(ReportChromium, RendersTheTableAndTheEmbeddedImage) {
   if (chromium.empty())
     GTEST_SKIP() << "no chromium, chromium-browser or chromium-headless-shell on PATH "
                     "(Debian: apt-get install chromium)";
-  TempDir dir;
+  TempDir dir("gan_report_test");
   const fs::path out = dir.path() / "out";
   const fs::path png = write_red_blue_png(dir.path() / "figures" / "red_blue.png");
   Table t = results_table();

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/pixels.hpp"
+
 #include <gan/viz/example_grid.hpp>
 #include <gan/viz/scatter.hpp>
 
@@ -32,14 +34,9 @@ void make_points(std::vector<std::array<double, 2>>& points, std::vector<int>& c
     }
 }
 
-/// Pixels of `region` within `tolerance` (each channel) of `colour`.
-int count_colour(const cv::Mat& image, cv::Scalar colour, cv::Rect region, int tolerance = 10) {
-  cv::Mat mask;
-  cv::inRange(image(region),
-              cv::Scalar(colour[0] - tolerance, colour[1] - tolerance, colour[2] - tolerance),
-              cv::Scalar(colour[0] + tolerance, colour[1] + tolerance, colour[2] + tolerance),
-              mask);
-  return cv::countNonZero(mask);
+/// Pixels of `region` within 10 levels (each channel) of `colour`.
+int count_colour(const cv::Mat& image, cv::Scalar colour, cv::Rect region) {
+  return gan::test::count_colour(image(region), colour);
 }
 
 /// The colour `colour` blended over white with `opacity`, as scatter_plot draws markers.

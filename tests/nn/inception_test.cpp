@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/errors.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -24,8 +26,8 @@
 namespace {
 
 namespace fs = std::filesystem;
-const fs::path kDir = fs::path(GAN_TEST_FIXTURES) / "inception";
-const fs::path kWeights = GAN_TEST_INCEPTION_PTH;  // weights.tar.xz, unpacked by CMake
+const fs::path kInceptionDir = fs::path(GAN_TEST_FIXTURES) / "inception";
+const fs::path kWeights = fs::path(GAN_TEST_BUILT_FIXTURES) / "inception/weights.pth";  // weights.tar.xz, unpacked by CMake
 
 const std::vector<std::string> kStages = {
     "Conv2d_1a_3x3", "Conv2d_2a_3x3", "Conv2d_2b_3x3", "maxpool1", "Conv2d_3b_1x1",
@@ -34,7 +36,7 @@ const std::vector<std::string> kStages = {
     "Mixed_7a",      "Mixed_7b",      "Mixed_7c",      "pool3"};
 
 const std::map<std::string, torch::Tensor>& refs() {
-  static const auto r = gan::io::load_pth(kDir / "references.pth");
+  static const auto r = gan::io::load_pth(kInceptionDir / "references.pth");
   return r;
 }
 const torch::Tensor& reference(const std::string& key) {
@@ -56,19 +58,8 @@ torch::Tensor layer_input() {
   return base.repeat({n / base.numel() + 1}).slice(0, 0, n).view({2, 3, 299, 299}).contiguous();
 }
 
-bool contains(const std::string& s, const std::string& part) {
-  return s.find(part) != std::string::npos;
-}
-
-template <class F>
-std::string error_of(F f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "(no exception)";
-}
+using gan::test::contains;
+using gan::test::error_of;
 
 TEST(FidInception, KeysAndShapesEqualPytorchFidInOrder) {
   gan::nn::FidInception m;
@@ -86,7 +77,7 @@ TEST(FidInception, KeysAndShapesEqualPytorchFidInOrder) {
     for (const auto& p : item.value()->named_parameters(false)) add(p.key(), p.value());
     for (const auto& b : item.value()->named_buffers(false)) add(b.key(), b.value());
   }
-  std::ifstream in(kDir / "keys.txt");
+  std::ifstream in(kInceptionDir / "keys.txt");
   ASSERT_TRUE(in);
   for (std::string line; std::getline(in, line);) theirs.push_back(line);
   EXPECT_EQ(theirs.size(), 472u);
@@ -192,7 +183,7 @@ TEST(FidInception, LoaderNamesTheWrongTensorOrTheMissingOnes) {
   EXPECT_THROW(gan::metrics::load_fid_inception(wrong), gan::data::DataError);
 
   // A file of other names (the references): missing and unexpected names listed.
-  e = error_of([&] { gan::metrics::load_fid_inception(kDir / "references.pth"); });
+  e = error_of([&] { gan::metrics::load_fid_inception(kInceptionDir / "references.pth"); });
   EXPECT_TRUE(contains(e, "missing from the file (472 names): Conv2d_1a_3x3.bn.bias,")) << e;
   EXPECT_TRUE(contains(e, "unexpected in the file (")) << e;
   EXPECT_TRUE(contains(e, "and 462 more")) << e;

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/errors.hpp"
+
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -211,12 +213,7 @@ TEST(Trainer, RejectsBadInput) {
   auto x = torch::zeros({4, 3, kSize, kSize});
   auto y = torch::tensor({0, 1, 2, 3});
   auto message = [&](const at::Tensor& xi, const at::Tensor& yi) {
-    try {
-      t.step(xi, yi);
-    } catch (const c10::ValueError& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
+    return gan::test::error_of<c10::ValueError>([&] { t.step(xi, yi); });
   };
   EXPECT_NE(message(torch::zeros({4, 3, 32, 32}), y).find("[4, 3, 32, 32]"), std::string::npos);
   EXPECT_NE(message(torch::zeros({4, 1, kSize, kSize}), y).find("expected real images"), std::string::npos);
