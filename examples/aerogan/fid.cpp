@@ -118,7 +118,7 @@ int run(const FidOptions& o) {
   for (const auto& p : pairs) {
     const auto xr = rows_of(all_r, p.real, real_row), xf = rows_of(all_f, p.fake, fake_row);
     m::DistanceRow row{o.real, o.fake, o.features, xr.rows(), xf.rows()};
-    row.fid = m::frechet_distance(m::gaussian_stats(xr), m::gaussian_stats(xf));
+    row.fid = m::frechet_distance(xr, xf);
     row.cluster = p.cluster;
     if (o.k > 0 && xr.rows() > o.k && xf.rows() > o.k) {
       const auto q = m::prdc(xr, xf, o.k);
@@ -132,6 +132,11 @@ int run(const FidOptions& o) {
       return s.str();
     };
     if (p.cluster == "all") {
+      if (std::min(xr.rows(), xf.rows()) < xr.cols())
+        std::cout << "warning: " << xr.rows() << " real and " << xf.rows() << " generated images for " << xr.cols()
+                  << "-d features: with fewer images than dimensions the covariances are singular and the distance "
+                     "is biased upwards (pytorch-fid's maintainers advise at least 2,048 images); compare distances "
+                     "only at equal sizes\n";
       // Subsets of at most half the smaller set, so that they differ and their spread means something.
       const int64_t size = std::max<int64_t>(2, std::min<int64_t>(o.kid_size, std::min(xr.rows(), xf.rows()) / 2));
       const auto kid = m::kernel_inception_distance(xr, xf, o.kid_subsets, size, 0);

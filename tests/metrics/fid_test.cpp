@@ -256,6 +256,54 @@ TEST(Frechet, Dim2048EqualsPytorchFid) {
             << " ms, frechet_distance " << ms(t2 - t1) << " ms\n";
 }
 
+TEST(Frechet, FromFeaturesEqualsStatisticsAndTheSvdReference) {
+  // frechet_distance(features): the nuclear norm of X1 X2^T where a side has fewer samples than
+  // dimensions (rank_deficient, few_2048: 512 against 400 at 2048-d), the covariances otherwise.
+  // The fixtures' SVD reference is numpy's nuclear norm of the same cross product.
+  std::cout << "LAPACK " << (gan::linalg::lapack_available() ? "linked" : "not linked (Eigen)") << "\n";
+  for (const std::string key : {"small", "mean_only", "identical", "rank_deficient", "full_2048", "few_2048"}) {
+    const Case& c = frechet_case(key);
+    const Eigen::MatrixXd a = c.a(), b = c.b();
+    using Clock = std::chrono::steady_clock;
+    const auto t0 = Clock::now();
+    const gan::metrics::FrechetResult f = gan::metrics::frechet_distance_detailed(a, b);
+    const auto t1 = Clock::now();
+    const gan::metrics::FrechetResult s =
+        gan::metrics::frechet_distance_detailed(gan::metrics::gaussian_stats(a), gan::metrics::gaussian_stats(b));
+    const auto t2 = Clock::now();
+    const double scale = std::max(std::abs(s.value), 1e-3 * c.values[kTrace]);  // "identical" is 0
+    const double to_stats = std::abs(f.value - s.value) / scale;
+    const double to_svd = std::abs(f.value - c.values[kFidSvd]) / scale;
+    const double stats_to_svd = std::abs(s.value - c.values[kFidSvd]) / scale;
+    const auto ms = [](auto d) { return std::chrono::duration<double, std::milli>(d).count(); };
+    std::cout << key << ": from features " << f.value << " (" << ms(t1 - t0) << " ms), from statistics " << s.value
+              << " (" << ms(t2 - t1) << " ms); relative differences: to statistics " << to_stats
+              << ", to the SVD reference " << to_svd << " (statistics to it " << stats_to_svd << ")\n";
+    EXPECT_FALSE(f.used_offset) << key;
+    EXPECT_LE(to_svd, 1e-9) << key;
+    // The statistics' version counts rounding noise in the null spaces (see RankDeficientCovariances).
+    EXPECT_LE(to_stats, 1e-9 + stats_to_svd) << key;
+    EXPECT_EQ(gan::metrics::frechet_distance(a, b), f.value) << key;
+    // float features, as the feature files hold them: the same path on the same values.
+    EXPECT_LE(rel_err(gan::metrics::frechet_distance(a.cast<float>().eval(), b.cast<float>().eval()),
+                      gan::metrics::frechet_distance(a.cast<float>().cast<double>().eval(),
+                                                     b.cast<float>().cast<double>().eval())),
+              1e-12)
+        << key;
+  }
+  // Bad input is named as for the statistics.
+  const Eigen::MatrixXd x = Eigen::MatrixXd::Ones(4, 3), y = Eigen::MatrixXd::Ones(4, 2);
+  EXPECT_THROW(gan::metrics::frechet_distance(x, y), std::invalid_argument);
+  Eigen::MatrixXd nan = x;
+  nan(2, 1) = std::nan("");
+  try {
+    gan::metrics::frechet_distance(x, nan);
+    ADD_FAILURE() << "no error for a NaN";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("features b row 2"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Frechet, RejectsBadInput) {
   GaussianStats a{Eigen::VectorXd::Zero(3), Eigen::MatrixXd::Identity(3, 3), 10};
   GaussianStats b{Eigen::VectorXd::Zero(4), Eigen::MatrixXd::Identity(4, 4), 10};

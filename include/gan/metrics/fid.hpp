@@ -17,6 +17,7 @@
 
 #include <gan/data/random.hpp>
 #include <gan/linalg/gram.hpp>
+#include <gan/linalg/lapack.hpp>
 
 #include <Eigen/Core>
 #include <Eigen/Eigenvalues>
@@ -85,11 +86,12 @@ void check_metric_features(
                                   " holds a NaN or an infinity");
 }
 
-/// x^T x of an n x d matrix into the lower triangle of `out` (then mirrored), by blocks of `block`
-/// columns: one GEMM a block of the lower triangle, the blocks in parallel with OpenMP (each GEMM
-/// then runs on one thread). Half the flops of a full product; the same result on any number of
-/// threads.
+/// x^T x of an n x d matrix: BLAS's dsyrk where it is linked (gan/linalg/lapack.hpp), else into
+/// the lower triangle of `out` (then mirrored) by blocks of `block` columns: one GEMM a block of
+/// the lower triangle, the blocks in parallel with OpenMP (each GEMM then runs on one thread).
+/// Half the flops of a full product.
 inline void gram_lower(const Eigen::MatrixXd& x, Eigen::MatrixXd& out, Eigen::Index block = 256) {
+  if (linalg::gram(x, out)) return;  // BLAS's dsyrk where linked
   const Eigen::Index d = x.cols();
   out.resize(d, d);
   const auto tasks = linalg::lower_block_pairs(d, block);
@@ -106,6 +108,16 @@ inline void gram_lower(const Eigen::MatrixXd& x, Eigen::MatrixXd& out, Eigen::In
     for (Eigen::Index i = 0; i < j; ++i) out(i, j) = out(j, i);
 }
 
+/// `x` in float64 less its column means, which go to `mu`.
+template <class Scalar>
+Eigen::MatrixXd centred(const Eigen::Ref<const Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>>& x,
+                        Eigen::VectorXd& mu) {
+  Eigen::MatrixXd c = x.template cast<double>();
+  mu = c.colwise().sum().transpose() / static_cast<double>(x.rows());
+  c.rowwise() -= mu.transpose();
+  return c;
+}
+
 template <class Scalar>
 GaussianStats gaussian_stats(
     const Eigen::Ref<const Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>>& x) {
@@ -113,10 +125,8 @@ GaussianStats gaussian_stats(
   const Eigen::Index n = x.rows();
   GaussianStats s;
   s.n = n;
-  Eigen::MatrixXd centred = x.template cast<double>();
-  s.mu = centred.colwise().sum().transpose() / static_cast<double>(n);
-  centred.rowwise() -= s.mu.transpose();
-  gram_lower(centred, s.sigma);
+  const Eigen::MatrixXd c = centred<Scalar>(x, s.mu);
+  gram_lower(c, s.sigma);
   s.sigma /= static_cast<double>(n - 1);
   return s;
 }
@@ -162,8 +172,6 @@ struct ProductEigenvalues {
   double min_eig = 0;      // the most negative eigenvalue seen, for the imaginary check
 };
 
-using EigenSolver = Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>;
-
 /// Whether a symmetric matrix has a negative eigenvalue beyond what rounding gives a positive
 /// semidefinite one (d eps max|mu|).
 inline bool negative_beyond_rounding(const Eigen::VectorXd& mu) {
@@ -180,21 +188,31 @@ inline double relative_negativity(const Eigen::VectorXd& mu) {
 /// With S = V D V^T and B = V D+^(1/2) (negative eigenvalues clamped to 0), the eigenvalues of the
 /// symmetric B^T other B, which is V^T (A other A) V with A = S^(1/2) = B V^T: the spectrum of
 /// A other A, and so of S other, with one GEMM less. False when it is not finite.
-inline bool factored_product(const EigenSolver& es, const Eigen::MatrixXd& other,
+inline bool factored_product(const linalg::SymmetricEigen& es, const Eigen::MatrixXd& other,
                              Eigen::VectorXd& lambda) {
-  const Eigen::MatrixXd b =
-      es.eigenvectors() * es.eigenvalues().cwiseMax(0.0).cwiseSqrt().asDiagonal();
+  const Eigen::MatrixXd b = es.vectors * es.values.cwiseMax(0.0).cwiseSqrt().asDiagonal();
   const Eigen::MatrixXd t = other * b;
   const Eigen::MatrixXd m = b.transpose() * t;
   if (!m.allFinite()) return false;
-  const EigenSolver em(m, Eigen::EigenvaluesOnly);
-  if (em.info() != Eigen::Success || !em.eigenvalues().allFinite()) return false;
-  lambda = em.eigenvalues();
+  const auto em = linalg::symmetric_eigen(m, false);
+  if (!em.ok) return false;
+  lambda = em.values;
   return true;
 }
 
-inline bool solved(const EigenSolver& es) {
-  return es.info() == Eigen::Success && es.eigenvalues().allFinite();
+/// With S1 = L L^T (Cholesky), the eigenvalues of the symmetric L^T S2 L, which is similar to
+/// S1 S2 (L^-1 S1 S2 L): a Cholesky factor and two triangular products instead of an
+/// eigendecomposition with eigenvectors. False when S1 is not positive definite or a result is
+/// not finite.
+inline bool cholesky_product(const Eigen::MatrixXd& s1, const Eigen::MatrixXd& s2, Eigen::VectorXd& lambda) {
+  Eigen::MatrixXd l;
+  if (!linalg::cholesky_lower(s1, l)) return false;
+  const Eigen::MatrixXd m = linalg::lower_congruence(l, s2);
+  if (!m.allFinite()) return false;
+  const auto em = linalg::symmetric_eigen(m, false);
+  if (!em.ok) return false;
+  lambda = em.values;
+  return true;
 }
 
 /// The eigenvalues of S1 S2. S1 is factored (its eigenvalues clamped to 0) when it has no
@@ -207,28 +225,49 @@ inline bool solved(const EigenSolver& es) {
 inline ProductEigenvalues product_eigenvalues(const Eigen::MatrixXd& s1,
                                               const Eigen::MatrixXd& s2) {
   ProductEigenvalues out;
-  const EigenSolver e1(s1);
-  if (!solved(e1)) return out;
-  if (!negative_beyond_rounding(e1.eigenvalues())) {
+  // A positive definite S1 (more samples than dimensions) has no negative eigenvalue to hide.
+  if (cholesky_product(s1, s2, out.lambda)) {
+    out.finite = true;
+    out.min_eig = out.lambda(0);
+    return out;
+  }
+  const auto e1 = linalg::symmetric_eigen(s1, true);
+  if (!e1.ok) return out;
+  if (!negative_beyond_rounding(e1.values)) {
     out.finite = factored_product(e1, s2, out.lambda);
     if (out.finite) out.min_eig = out.lambda(0);
     return out;
   }
-  const EigenSolver e2(s2);
+  const auto e2 = linalg::symmetric_eigen(s2, true);
   Eigen::VectorXd l2;
-  if (!solved(e2) || !factored_product(e2, s1, l2)) return out;
+  if (!e2.ok || !factored_product(e2, s1, l2)) return out;
   out.finite = true;
   out.min_eig = l2(0);
-  if (!negative_beyond_rounding(e2.eigenvalues())) {
+  if (!negative_beyond_rounding(e2.values)) {
     out.lambda = std::move(l2);
     return out;
   }
   Eigen::VectorXd l1;
   if (!factored_product(e1, s2, l1)) return ProductEigenvalues{};
   out.min_eig = std::min(l1(0), l2(0));
-  const bool first = relative_negativity(e1.eigenvalues()) <= relative_negativity(e2.eigenvalues());
+  const bool first = relative_negativity(e1.values) <= relative_negativity(e2.values);
   out.lambda = first ? std::move(l1) : std::move(l2);
   return out;
+}
+
+/// The distance from the parts: ||mu1 - mu2||^2, tr S1 + tr S2, and the eigenvalues of S1 S2
+/// (with the most negative one for pytorch-fid's check on the imaginary component).
+inline void finish_frechet(FrechetResult& r, double mean_term, double traces, const Eigen::VectorXd& lambda,
+                           double min_eig) {
+  if (min_eig < 0) {
+    r.max_negative_eig = min_eig;
+    if (std::sqrt(-min_eig) > kImaginaryTolerance)
+      throw std::runtime_error(
+          "frechet_distance: imaginary component " + format(std::sqrt(-min_eig)) +
+          " in sqrt(S1 S2) (eigenvalue " + format(min_eig) +
+          " of S1 S2), expected at most 1e-3: a covariance is not positive semidefinite");
+  }
+  r.value = mean_term + traces - 2 * lambda.cwiseMax(0.0).cwiseSqrt().sum();
 }
 
 }  // namespace detail
@@ -248,9 +287,10 @@ GaussianStats gaussian_stats(const M& features) {
 /// The Fréchet distance between the Gaussians N(mu1, S1) and N(mu2, S2),
 /// ||mu1 - mu2||^2 + tr S1 + tr S2 - 2 tr sqrt(S1 S2), with pytorch-fid's behaviour
 /// (`calculate_frechet_distance`) but no general matrix square root: tr sqrt(S1 S2) is the sum of
-/// the square roots of the eigenvalues of S1 S2, which are those of the symmetric A S2 A with
-/// A = S1^(1/2) from a symmetric eigendecomposition (two 2048 x 2048 symmetric eigenproblems
-/// and two GEMMs for Inception features, the GEMMs multithreaded by Eigen under OpenMP).
+/// the square roots of the eigenvalues of S1 S2, which are those of the symmetric L^T S2 L with
+/// S1 = L L^T (Cholesky) when S1 is positive definite, else of A S2 A with A = S1^(1/2) from a
+/// symmetric eigendecomposition. The eigenproblems go to LAPACK's dsyevd when it is linked
+/// (gan/linalg/lapack.hpp), the products to Eigen, multithreaded under OpenMP.
 ///
 /// - Not finite: when a NaN or an infinity appears in the product or its eigenvalues (overflow,
 ///   an eigensolver that does not converge), it retries with `eps` I added to both covariances,
@@ -292,17 +332,8 @@ inline FrechetResult frechet_distance_detailed(const GaussianStats& a, const Gau
           "frechet_distance: the product of the covariances is not finite, even with " +
           std::to_string(eps) + " added to their diagonals");
   }
-  const double min_eig = p.min_eig;
-  if (min_eig < 0) {
-    r.max_negative_eig = min_eig;
-    if (std::sqrt(-min_eig) > detail::kImaginaryTolerance)
-      throw std::runtime_error(
-          "frechet_distance: imaginary component " + detail::format(std::sqrt(-min_eig)) +
-          " in sqrt(S1 S2) (eigenvalue " + detail::format(min_eig) +
-          " of S1 S2), expected at most 1e-3: a covariance is not positive semidefinite");
-  }
-  const double tr_sqrt = p.lambda.cwiseMax(0.0).cwiseSqrt().sum();
-  r.value = (a.mu - b.mu).squaredNorm() + a.sigma.trace() + b.sigma.trace() - 2 * tr_sqrt;
+  detail::finish_frechet(r, (a.mu - b.mu).squaredNorm(), a.sigma.trace() + b.sigma.trace(), p.lambda,
+                         p.min_eig);
   return r;
 }
 
@@ -310,6 +341,62 @@ inline FrechetResult frechet_distance_detailed(const GaussianStats& a, const Gau
 /// imaginary component and the errors.
 inline double frechet_distance(const GaussianStats& a, const GaussianStats& b, double eps = 1e-6) {
   return frechet_distance_detailed(a, b, eps).value;
+}
+
+namespace detail {
+
+template <class SA, class SB>
+FrechetResult frechet_from_features(
+    const Eigen::Ref<const Eigen::Matrix<SA, Eigen::Dynamic, Eigen::Dynamic>>& a,
+    const Eigen::Ref<const Eigen::Matrix<SB, Eigen::Dynamic, Eigen::Dynamic>>& b, double eps) {
+  check_metric_features<SA>(a, "frechet_distance", "features a");
+  check_metric_features<SB>(b, "frechet_distance", "features b");
+  if (a.cols() != b.cols())
+    throw std::invalid_argument("frechet_distance: dims " + std::to_string(a.cols()) + " and " +
+                                std::to_string(b.cols()) + " of the two sets differ");
+  const Eigen::Index n1 = a.rows(), n2 = b.rows(), d = a.cols();
+  const auto from_stats = [&] { return frechet_distance_detailed(gaussian_stats<SA>(a), gaussian_stats<SB>(b), eps); };
+  if (std::min(n1, n2) >= d) return from_stats();
+  Eigen::VectorXd mu1, mu2;
+  const Eigen::MatrixXd x1 = centred<SA>(a, mu1), x2 = centred<SB>(b, mu2);
+  const double c1 = 1.0 / static_cast<double>(n1 - 1), c2 = 1.0 / static_cast<double>(n2 - 1);
+  const Eigen::MatrixXd m = linalg::multiply_transposed(x1, x2);  // n1 x n2
+  Eigen::MatrixXd g;  // the smaller of m m^T and m^T m
+  if (!linalg::gram(m, g, n1 <= n2)) {
+    if (n1 <= n2) g.noalias() = m * m.transpose();
+    else g.noalias() = m.transpose() * m;
+  }
+  if (!g.allFinite()) return from_stats();  // overflow: the covariances' path retries with eps
+  const auto e = linalg::symmetric_eigen(g, false);
+  if (!e.ok) return from_stats();
+  FrechetResult r;
+  const Eigen::VectorXd lambda = e.values * (c1 * c2);
+  finish_frechet(r, (mu1 - mu2).squaredNorm(), c1 * x1.squaredNorm() + c2 * x2.squaredNorm(), lambda, lambda(0));
+  return r;
+}
+
+}  // namespace detail
+
+/// The Fréchet distance between the Gaussians fitted to two sets of features (one sample a row,
+/// float or double), equal to frechet_distance(gaussian_stats(a), gaussian_stats(b)) to rounding,
+/// but faster when a set has fewer samples than dimensions (512 or 2,048 Inception features a
+/// side): with the centred features X1 (n1 x d), X2 (n2 x d) and c_i = 1 / (n_i - 1),
+/// S1 S2 = c1 c2 X1^T (X1 X2^T) X2, whose nonzero eigenvalues are c1 c2 times those of
+/// (X1 X2^T)(X1 X2^T)^T, so tr sqrt(S1 S2) = sqrt(c1 c2) ||X1 X2^T||_*, the nuclear norm of an
+/// n1 x n2 matrix: one n1 x n2 x d product, one of min(n1, n2)^2 x max(n1, n2), and one symmetric
+/// eigenproblem of size min(n1, n2), without the d x d covariances. With at least d samples on
+/// both sides it goes through the covariances (a Cholesky factor of S1, then the eigenvalues of
+/// L^T S2 L). The imaginary-component check and the errors are those of the statistics' version;
+/// the features must be finite (the row of a NaN is named).
+template <FeatureMatrix A, FeatureMatrix B>
+FrechetResult frechet_distance_detailed(const A& features_a, const B& features_b, double eps = 1e-6) {
+  return detail::frechet_from_features<typename A::Scalar, typename B::Scalar>(features_a, features_b, eps);
+}
+
+/// The Fréchet distance of two sets of features alone; see the detailed version.
+template <FeatureMatrix A, FeatureMatrix B>
+double frechet_distance(const A& features_a, const B& features_b, double eps = 1e-6) {
+  return frechet_distance_detailed(features_a, features_b, eps).value;
 }
 
 namespace detail {
