@@ -7,15 +7,20 @@
 /// run time, where the project compiles for x86-64-v2). A 2048 x 2048 eigenproblem then takes a
 /// fraction of a second instead of Eigen's single-threaded seconds (docs/performance.md).
 /// The symbols are weak references, so a program built without them links and runs on Eigen;
-/// `lapack_available()` says which one runs.
+/// `lapack_available()` says which one runs. Without BLAS, gram() falls back to gram.hpp's
+/// lower-triangle block loop, parallel under OpenMP.
+
+#include <gan/linalg/gram.hpp>
 
 #include <Eigen/Cholesky>
 #include <Eigen/Core>
 #include <Eigen/Eigenvalues>
 
 #include <algorithm>
+#include <utility>
 #include <climits>
 #include <cstddef>
+#include <cstdint>
 #include <initializer_list>
 #include <vector>
 
@@ -64,17 +69,42 @@ inline Eigen::MatrixXd multiply_transposed(const Eigen::MatrixXd& a, const Eigen
   return c;
 }
 
-/// x^T x (x: n x d; d x d), or x x^T with `of_rows` (n x n), symmetric, both triangles filled;
-/// false when BLAS is not linked (then the caller computes it its own way).
-inline bool gram(const Eigen::MatrixXd& x, Eigen::MatrixXd& out, bool of_rows = false) {
-  if (!detail::fits({x.rows(), x.cols()})) return false;
+namespace detail {
+/// x^T x into the lower triangle of `out` (then mirrored) by blocks of `block` columns: one GEMM a
+/// block of the lower triangle, the blocks in parallel with OpenMP (each GEMM then runs on one
+/// thread). Half the flops of a full product; the same result on any number of threads.
+inline void gram_blocked(const Eigen::MatrixXd& x, Eigen::MatrixXd& out, Eigen::Index block = 256) {
+  const Eigen::Index d = x.cols();
+  out.resize(d, d);
+  const auto tasks = lower_block_pairs(d, block);
+  const auto count = static_cast<std::int64_t>(tasks.size());
+#ifdef _OPENMP  // without OpenMP: one thread, same results
+#pragma omp parallel for schedule(dynamic, 1) if (count > 1)
+#endif
+  for (std::int64_t t = 0; t < count; ++t) {
+    const Eigen::Index i0 = tasks[t].first * block, j0 = tasks[t].second * block;
+    const Eigen::Index mi = std::min(block, d - i0), mj = std::min(block, d - j0);
+    out.block(i0, j0, mi, mj).noalias() = x.middleCols(i0, mi).transpose() * x.middleCols(j0, mj);
+  }
+  for (Eigen::Index j = 1; j < d; ++j)
+    for (Eigen::Index i = 0; i < j; ++i) out(i, j) = out(j, i);
+}
+}  // namespace detail
+
+/// x^T x (x: n x d; d x d), or x x^T with `of_rows` (n x n), symmetric, both triangles filled:
+/// BLAS's dsyrk where it is linked, else detail::gram_blocked.
+inline void gram(const Eigen::MatrixXd& x, Eigen::MatrixXd& out, bool of_rows = false) {
+  if (!detail::fits({x.rows(), x.cols()})) {
+    if (of_rows) detail::gram_blocked(x.transpose(), out);
+    else detail::gram_blocked(x, out);
+    return;
+  }
   const int n = static_cast<int>(x.rows()), d = static_cast<int>(x.cols());
   const int size = of_rows ? n : d, inner = of_rows ? d : n;
   out.resize(size, size);
   const double one = 1, zero = 0;
   dsyrk_("L", of_rows ? "N" : "T", &size, &inner, &one, x.data(), &n, &zero, out.data(), &size, 1, 1);
   out.triangularView<Eigen::StrictlyUpper>() = out.transpose();
-  return true;
 }
 
 /// The eigenvalues of a symmetric matrix, ascending, and its eigenvectors (columns) when asked.
@@ -114,6 +144,16 @@ inline SymmetricEigen symmetric_eigen(const Eigen::MatrixXd& m, bool with_vector
   out.values = es.eigenvalues();
   if (with_vectors) out.vectors = es.eigenvectors();
   return out;
+}
+
+/// The eigenvalues (ascending) of the symmetric `m` into `values`; false when `m` holds a NaN or
+/// an infinity or the solver fails.
+inline bool finite_eigenvalues(const Eigen::MatrixXd& m, Eigen::VectorXd& values) {
+  if (!m.allFinite()) return false;
+  auto e = symmetric_eigen(m, false);
+  if (!e.ok) return false;
+  values = std::move(e.values);
+  return true;
 }
 
 /// The lower Cholesky factor L of the symmetric `m` (m = L L^T; its lower triangle is read), or

@@ -16,7 +16,6 @@
 /// ```
 
 #include <gan/data/random.hpp>
-#include <gan/linalg/gram.hpp>
 #include <gan/linalg/lapack.hpp>
 
 #include <Eigen/Core>
@@ -86,28 +85,6 @@ void check_metric_features(
                                   " holds a NaN or an infinity");
 }
 
-/// x^T x of an n x d matrix: BLAS's dsyrk where it is linked (gan/linalg/lapack.hpp), else into
-/// the lower triangle of `out` (then mirrored) by blocks of `block` columns: one GEMM a block of
-/// the lower triangle, the blocks in parallel with OpenMP (each GEMM then runs on one thread).
-/// Half the flops of a full product.
-inline void gram_lower(const Eigen::MatrixXd& x, Eigen::MatrixXd& out, Eigen::Index block = 256) {
-  if (linalg::gram(x, out)) return;  // BLAS's dsyrk where linked
-  const Eigen::Index d = x.cols();
-  out.resize(d, d);
-  const auto tasks = linalg::lower_block_pairs(d, block);
-  const auto count = static_cast<std::int64_t>(tasks.size());
-#ifdef _OPENMP  // without OpenMP: one thread, same results
-#pragma omp parallel for schedule(dynamic, 1) if (count > 1)
-#endif
-  for (std::int64_t t = 0; t < count; ++t) {
-    const Eigen::Index i0 = tasks[t].first * block, j0 = tasks[t].second * block;
-    const Eigen::Index mi = std::min(block, d - i0), mj = std::min(block, d - j0);
-    out.block(i0, j0, mi, mj).noalias() = x.middleCols(i0, mi).transpose() * x.middleCols(j0, mj);
-  }
-  for (Eigen::Index j = 1; j < d; ++j)
-    for (Eigen::Index i = 0; i < j; ++i) out(i, j) = out(j, i);
-}
-
 /// `x` in float64 less its column means, which go to `mu`.
 template <class Scalar>
 Eigen::MatrixXd centred(const Eigen::Ref<const Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>>& x,
@@ -126,7 +103,7 @@ GaussianStats gaussian_stats(
   GaussianStats s;
   s.n = n;
   const Eigen::MatrixXd c = centred<Scalar>(x, s.mu);
-  gram_lower(c, s.sigma);
+  linalg::gram(c, s.sigma);
   s.sigma /= static_cast<double>(n - 1);
   return s;
 }
@@ -192,12 +169,7 @@ inline bool factored_product(const linalg::SymmetricEigen& es, const Eigen::Matr
                              Eigen::VectorXd& lambda) {
   const Eigen::MatrixXd b = es.vectors * es.values.cwiseMax(0.0).cwiseSqrt().asDiagonal();
   const Eigen::MatrixXd t = other * b;
-  const Eigen::MatrixXd m = b.transpose() * t;
-  if (!m.allFinite()) return false;
-  const auto em = linalg::symmetric_eigen(m, false);
-  if (!em.ok) return false;
-  lambda = em.values;
-  return true;
+  return linalg::finite_eigenvalues(b.transpose() * t, lambda);
 }
 
 /// With S1 = L L^T (Cholesky), the eigenvalues of the symmetric L^T S2 L, which is similar to
@@ -207,12 +179,7 @@ inline bool factored_product(const linalg::SymmetricEigen& es, const Eigen::Matr
 inline bool cholesky_product(const Eigen::MatrixXd& s1, const Eigen::MatrixXd& s2, Eigen::VectorXd& lambda) {
   Eigen::MatrixXd l;
   if (!linalg::cholesky_lower(s1, l)) return false;
-  const Eigen::MatrixXd m = linalg::lower_congruence(l, s2);
-  if (!m.allFinite()) return false;
-  const auto em = linalg::symmetric_eigen(m, false);
-  if (!em.ok) return false;
-  lambda = em.values;
-  return true;
+  return linalg::finite_eigenvalues(linalg::lower_congruence(l, s2), lambda);
 }
 
 /// The eigenvalues of S1 S2. S1 is factored (its eigenvalues clamped to 0) when it has no
@@ -362,15 +329,12 @@ FrechetResult frechet_from_features(
   const double c1 = 1.0 / static_cast<double>(n1 - 1), c2 = 1.0 / static_cast<double>(n2 - 1);
   const Eigen::MatrixXd m = linalg::multiply_transposed(x1, x2);  // n1 x n2
   Eigen::MatrixXd g;  // the smaller of m m^T and m^T m
-  if (!linalg::gram(m, g, n1 <= n2)) {
-    if (n1 <= n2) g.noalias() = m * m.transpose();
-    else g.noalias() = m.transpose() * m;
-  }
-  if (!g.allFinite()) return from_stats();  // overflow: the covariances' path retries with eps
-  const auto e = linalg::symmetric_eigen(g, false);
-  if (!e.ok) return from_stats();
+  linalg::gram(m, g, n1 <= n2);
+  Eigen::VectorXd lambda;
+  // Overflow or no convergence: the covariances' path retries with eps.
+  if (!linalg::finite_eigenvalues(g, lambda)) return from_stats();
+  lambda *= c1 * c2;
   FrechetResult r;
-  const Eigen::VectorXd lambda = e.values * (c1 * c2);
   finish_frechet(r, (mu1 - mu2).squaredNorm(), c1 * x1.squaredNorm() + c2 * x2.squaredNorm(), lambda, lambda(0));
   return r;
 }
