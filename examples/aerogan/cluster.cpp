@@ -33,7 +33,8 @@ void ClusterOptions::validate() {
   if (features.empty()) throw std::invalid_argument("give --features FILE (from aerogan classify)");
   gan::cluster::parse_method(method, metric);
   methods_of_sweep(*this);
-  for (auto kk : sweep_k.empty() ? std::vector<int64_t>{} : parse_list(sweep_k, "sweep-k"))
+  sweep_k_list = sweep_k.empty() ? std::vector<int64_t>{} : parse_list(sweep_k, "sweep-k");
+  for (auto kk : sweep_k_list)
     if (kk < 2) throw std::invalid_argument("--sweep-k: " + std::to_string(kk) + " is below 2");
   if (k < 1) throw std::invalid_argument("--k must be >= 1, got " + std::to_string(k));
   if (n_init < 1) throw std::invalid_argument("--n-init must be >= 1, got " + std::to_string(n_init));
@@ -48,6 +49,8 @@ int run(const ClusterOptions& o) {
   const auto f = gan::io::load_features(o.features);
   const int64_t n = f.values.size(0), d = f.values.size(1);
   if (o.k > n) throw std::invalid_argument("--k " + std::to_string(o.k) + " is out of range [1, " + std::to_string(n) + "]");
+  for (auto kk : o.sweep_k_list)
+    if (kk > n) throw std::invalid_argument("--sweep-k: " + std::to_string(kk) + " is out of range [2, " + std::to_string(n) + "]");
   const auto values = f.values.to(at::kFloat).contiguous();
   gan::cluster::Features x = Eigen::Map<const gan::cluster::Features>(values.data_ptr<float>(), n, d);
   const fs::path dir = o.out.empty() ? fs::path(o.features).parent_path() / "clusters" : fs::path(o.out);
@@ -61,12 +64,9 @@ int run(const ClusterOptions& o) {
               << std::setw(10) << r.silhouette << " CH " << std::setw(10) << r.calinski_harabasz << " DB " << r.davies_bouldin
               << std::right << "\n";
   };
-  if (!o.sweep_k.empty())
+  if (!o.sweep_k_list.empty())
     for (const auto& mm : methods_of_sweep(o))
-      for (auto kk : parse_list(o.sweep_k, "sweep-k")) {
-        if (kk > n) throw std::invalid_argument("--sweep-k: " + std::to_string(kk) + " is out of range [2, " + std::to_string(n) + "]");
-        add_score(mm, int(kk), gan::cluster::cluster_with(x, mm, int(kk), o.seed, o.n_init));
-      }
+      for (auto kk : o.sweep_k_list) add_score(mm, int(kk), gan::cluster::cluster_with(x, mm, int(kk), o.seed, o.n_init));
   const auto labels = gan::cluster::cluster_with(x, m, o.k, o.seed, o.n_init);
   add_score(m, o.k, labels);
 

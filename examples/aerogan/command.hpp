@@ -231,7 +231,11 @@ std::optional<Options> parse(const std::vector<std::string>& args, bool print_he
     }
     for (const auto& [section, entries] : ini.sections) {
       if (!section.empty()) throw std::invalid_argument(file + ": [" + section + "]: a config file of one command has no sections");
-      po::store(po::command_line_parser(ini_args(entries)).options(desc).run(), vm);
+      for (const auto& e : entries) try {
+          po::store(po::command_line_parser(ini_args({e})).options(desc).run(), vm);
+        } catch (const po::error& error) {
+          throw std::invalid_argument(file + ":" + std::to_string(e.line) + ": " + error.what());
+        }
     }
   }
   po::notify(vm);

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <iostream>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <tuple>
@@ -148,7 +149,42 @@ inline gan::data::ImageFolder load_set(const std::string& labels, std::string da
   d.num_classes = classes;
   d.on_bad = on_bad == "skip" ? gan::data::OnBad::skip : gan::data::OnBad::error;
   d.cache_dir = cache_dir;
-  return gan::data::load_image_folder(d);
+  if (!cache_dir.empty()) gan::io::remove_stale_temporaries(cache_dir);
+  auto set = gan::data::load_image_folder(d);
+  if (!set.cache_problem.empty())
+    std::cerr << "warning: the dataset cache was not used (" << set.cache_problem << "); decoded again\n";
+  return set;
+}
+
+/// The fields of a run that its checkpoints record (gan::Identity) beside the trainer's own:
+/// every option of config.ini that shapes the networks, the losses, the optimizers or the data
+/// order ("option.NAME"), and the dataset's fingerprint. What only steers the run (epochs,
+/// checkpoint and sample intervals, folders, device, cache) is left out: a resume may change it.
+inline gan::Identity run_identity(const TrainOptions& c, const gan::data::ImageFolder& data) {
+  static const std::set<std::string> steering{"n-epochs", "model-name", "save-nr", "checkpoint-nr", "checkpoint-start", "out",
+                                              "device", "cache", "grid-columns", "labels", "data-dir", "on-bad-image"};
+  gan::Identity id;
+  std::istringstream in(c.ini());
+  for (std::string line; std::getline(in, line);) {
+    const bool unset = line.rfind("# ", 0) == 0;  // an empty string option: "# name = "
+    const auto eq = line.find(" = ");
+    if (eq == std::string::npos || (line[0] == '#' && !unset)) continue;
+    const std::string key = line.substr(unset ? 2 : 0, eq - (unset ? 2 : 0)), value = line.substr(eq + 3);
+    if (!steering.count(key)) id.emplace_back("option." + key, value);
+  }
+  id.emplace_back("dataset", gan::data::fingerprint(data));
+  return id;
+}
+
+/// The options a checkpoint of aerogan train was trained with, from its identity (nullopt for
+/// a checkpoint written before identities were): generate builds its network from them.
+inline std::optional<TrainOptions> options_of_checkpoint(const fs::path& checkpoint) {
+  std::vector<std::string> args;
+  for (const auto& [key, value] : gan::read_identity(checkpoint))
+    if (key.rfind("option.", 0) == 0 && !value.empty()) args.insert(args.end(), {"--" + key.substr(7), value});
+  if (args.empty()) return std::nullopt;
+  args.insert(args.end(), {"--labels", "(from the checkpoint)"});
+  return parse<TrainOptions>(args, false);
 }
 
 /// Rows `idx` of a set's images and labels.

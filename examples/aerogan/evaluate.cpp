@@ -55,6 +55,7 @@ int run(const EvaluateOptions& opts) {
       std::tie(opts.labels, opts.data_dir, opts.target_labels, opts.target_data_dir, opts.out, opts.split_file);
   const int64_t positive = opts.positive, seeds = opts.seeds;
   const fs::path dir = out;
+  gan::io::remove_stale_temporaries(dir);
   const auto source = load_set(labels, data_dir, c.img_size, c.on_bad, dir / "cache");
   if (source.num_classes != 2)
     throw std::invalid_argument(labels + ": the oversampling experiment needs 2 classes, the CSV has " +

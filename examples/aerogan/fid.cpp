@@ -81,6 +81,7 @@ int run(const FidOptions& o) {
   const m::FeatureCache cache(!o.cache_dir.empty() ? fs::path(o.cache_dir)
                               : !o.out.empty()     ? fs::path(o.out).parent_path() / "fid-cache"
                                                    : fs::path("fid-cache"));
+  gan::io::remove_stale_temporaries(cache.dir());
   // The features of the files of a side that some pair uses, as float64 rows by index.
   auto side_features = [&](const m::ImageSet& side, bool is_real, const std::string& name) {
     const auto used = m::used_indices(pairs, is_real);

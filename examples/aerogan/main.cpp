@@ -28,6 +28,10 @@ std::vector<double> parse_split(const std::string& split) {
     fractions.push_back(*v);
   }
   if (fractions.size() != 3) throw std::invalid_argument("--split needs three fractions, got '" + split + "'");
+  for (const auto f : fractions)
+    if (!(f >= 0 && f <= 1)) throw std::invalid_argument("--split: each fraction must be in [0, 1], got '" + split + "'");
+  if (!(fractions[0] > 0 && fractions[1] > 0 && fractions[2] > 0))
+    throw std::invalid_argument("--split " + split + ": the train, validation and test fractions must each be > 0 (the experiment chooses on the validation split and reports the test split), e.g. 0.7,0.2,0.1");
   return fractions;
 }
 

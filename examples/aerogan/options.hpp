@@ -82,7 +82,7 @@ struct TrainOptions {
   int64_t g_width = 64, d_width = 64;
   bool augment = false;
   std::string on_bad_image = "error";
-  bool cache = true, resume = false;
+  bool cache = true, resume = false, force_resume = false;
   int64_t grid_columns = 8;
   std::string init = "paper";
   // Data-efficient training: an augmentation before every discriminator call.
@@ -173,6 +173,7 @@ struct ClusterOptions {
   double repair = 0, perplexity = 30;
   bool tsne = true;
   uint64_t seed = 0;
+  std::vector<int64_t> sweep_k_list;  ///< --sweep-k, parsed by validate()
   static std::string caption() { return "aerogan cluster: cluster classifier features into conditioning labels"; }
   void describe(OptionSet& s) {
     s.add("features", &features, "features file from aerogan classify (features.pt)");

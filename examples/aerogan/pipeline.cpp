@@ -222,13 +222,14 @@ int run(const PipelineOptions& po_) {
   const double share = value_of("evaluate", "target-share", "0.35", [](const std::string& v) { return std::stod(v); });
   std::string fid_features = ini.get("fid", "features", "auto");
   one_of("fid features", fid_features, {"auto", "inception", "classifier", "both"});
+  std::string fid_notice;  // said once every stage's options are known to be valid
   if (fid_features == "auto") {
     try {
       gan::metrics::find_fid_weights(ini.get("fid", "weights"));
       fid_features = "inception";
     } catch (const std::exception&) {
       fid_features = "classifier";
-      std::cout << "pipeline: the FID Inception weights are not here; the Fréchet distance is computed in the "
+      fid_notice = "pipeline: the FID Inception weights are not here; the Fréchet distance is computed in the "
                    "classifier's features (set [fid] weights to pt_inception-2015-12-05-6726825d.pth for FID)\n";
     }
   }
@@ -373,6 +374,7 @@ int run(const PipelineOptions& po_) {
       throw std::invalid_argument(ini.file.string() + ": " + where + ": " + e.what());
     }
   }
+  std::cout << fid_notice;
 
   // The filter of --force.
   std::set<std::string> forced;

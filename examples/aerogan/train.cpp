@@ -106,10 +106,14 @@ template <class Trainer>
 int train_loop(Trainer trainer, const TrainOptions& c, const gan::data::ImageFolder& data) {
   const auto dir = c.model_dir();
   const auto ckpt_dir = dir / "checkpoints";
+  if (data.images.size(0) < c.batch_size)
+    throw std::invalid_argument("--batch-size " + std::to_string(c.batch_size) + " is larger than the dataset (" +
+                                std::to_string(data.images.size(0)) + " images from " + c.csv_file + "): lower --batch-size");
   gan::data::Loader loader(data.images, data.labels,
                            {.batch_size = c.batch_size, .shuffle = true, .drop_last = true,
                             .augment = c.augment, .prefetch = true, .seed = c.seed});
   const int64_t per_epoch = loader.batches_per_epoch();
+  trainer.set_identity(run_identity(c, data));
 
   std::vector<Row> rows;
   int64_t start_epoch = 0;
@@ -117,7 +121,17 @@ int train_loop(Trainer trainer, const TrainOptions& c, const gan::data::ImageFol
     std::ifstream in(ckpt_dir / "latest");
     std::string name;
     std::getline(in, name);
-    trainer.load(ckpt_dir / name);
+    if (name.empty())
+      throw std::invalid_argument((ckpt_dir / "latest").string() + " is empty: it should name the newest checkpoint of " + ckpt_dir.string() +
+                                  " (write that name into it, e.g. epoch_3.pt, or start again without --resume)");
+    try {
+      trainer.load(ckpt_dir / name, c.force_resume);
+    } catch (const gan::IdentityMismatch& e) {
+      std::string m = "cannot resume " + dir.string() + " from " + name + ": it was made with other settings:";
+      for (const auto& d : e.differences()) m += "\n  " + d;
+      throw std::invalid_argument(m + (e.forceable() ? "\n--force-resume resumes anyway, with the new settings"
+                                                     : "\nthe networks or optimizers differ, so it cannot resume: train a new model (another --model-name)"));
+    }
     if (trainer.steps() % per_epoch != 0)
       throw std::runtime_error("checkpoint " + (ckpt_dir / name).string() +
                                " is not at an epoch boundary of this dataset and batch size");
@@ -128,6 +142,8 @@ int train_loop(Trainer trainer, const TrainOptions& c, const gan::data::ImageFol
   } else if (c.resume) {
     std::cout << "nothing to resume in " << ckpt_dir.string() << "; starting from scratch\n";
   }
+  // Written once the checkpoint, if any, is known to fit: a refused resume changes nothing.
+  gan::io::write_file_atomically(dir / "config.ini", c.ini());
   {  // metrics.csv holds exactly the rows up to the (resumed) step
     std::string text = std::string(kMetricsHeader) + "\n";
     for (const auto& r : rows) text += format_row(r) + "\n";
@@ -180,8 +196,18 @@ int train_loop(Trainer trainer, const TrainOptions& c, const gan::data::ImageFol
     write_plots(dir / "plots", rows, c.variant);
     if (n >= c.checkpoint_start && (n % c.checkpoint_nr == 0 || last)) {
       const std::string name = "epoch_" + std::to_string(n) + ".pt";
-      trainer.save(ckpt_dir / name);
-      gan::io::write_file_atomically(ckpt_dir / "latest", name + "\n");
+      try {
+        trainer.save(ckpt_dir / name);
+        gan::io::write_file_atomically(ckpt_dir / "latest", name + "\n");
+      } catch (const std::runtime_error& e) {  // e.g. a full disk: the last checkpoint is intact
+        progress.finish();
+        std::ifstream in(ckpt_dir / "latest");
+        std::string kept;
+        std::getline(in, kept);
+        throw std::runtime_error(std::string(e.what()) + "; " +
+                                 (kept.empty() ? std::string("no checkpoint was written yet")
+                                               : "the last checkpoint, " + kept + ", is intact: free space and continue with --resume"));
+      }
     }
   }
   if (exit_code == 0)
@@ -242,7 +268,8 @@ void TrainOptions::describe(OptionSet& s) {
       .add("ada-target", &ada_target, "ADA: the target of E[sign(D(real))]")
       .add("ada-interval", &ada_interval, "ADA: steps between adjustments of p")
       .add("ada-kimg", &ada_kimg, "ADA: thousands of images for p to go from 0 to 1 (the paper: 500; a small run needs less)")
-      .toggle("resume", &resume, "continue from OUT/MODEL_NAME/checkpoints/latest");
+      .toggle("resume", &resume, "continue from OUT/MODEL_NAME/checkpoints/latest")
+      .toggle("force-resume", &force_resume, "with --resume: continue although the checkpoint was made with other options or data (the differences are listed without it)");
 }
 
 std::string TrainOptions::ini() const {
@@ -268,6 +295,21 @@ void TrainOptions::validate() {
     *value = kUnset;
   }
   if (loss_func == "wloss") loss_func = "wasserstein";
+  one_of("loss-func", loss_func, {"bce", "wasserstein", "hinge"});
+  if (penalty && clip)
+    throw std::invalid_argument("--penalty and --clip exclude each other: a WGAN takes a gradient penalty (wgan-gp) or weight clipping (wgan-clip)");
+  if (!variant.empty()) {
+    // The paper's switches pick a variant too: given beside --variant, they must agree with it.
+    auto refuse = [&](const std::string& flag) {
+      throw std::invalid_argument("--variant " + variant + " and " + flag + " disagree: give --variant alone, or the paper's switches alone");
+    };
+    const bool wgan = variant.rfind("wgan", 0) == 0;
+    if (loss_func == "wasserstein" && !wgan) refuse("--loss-func wasserstein");
+    if (loss_func == "hinge" && variant != "sagan-hinge") refuse("--loss-func hinge");
+    if (penalty && variant != "wgan-gp") refuse("--penalty");
+    if (clip && variant != "wgan-clip") refuse("--clip");
+    if (attention && variant.rfind("sagan", 0) != 0) refuse("--attention");
+  }
   if (variant.empty()) {
     one_of("loss-func", loss_func, {"bce", "wasserstein", "wloss", "hinge"});
     if (loss_func == "wasserstein")
@@ -297,7 +339,11 @@ void TrainOptions::validate() {
   positive("g-width", g_width);
   positive("d-width", d_width);
   positive("grid-columns", grid_columns);
-  if (n_classes < 0) throw std::invalid_argument("--n-classes must be >= 0, got " + std::to_string(n_classes));
+  if (n_classes < 0 || n_classes > 1000)
+    throw std::invalid_argument("--n-classes must be in [0, 1000] (each class is an input channel of every image; 0: from the labels), got " + std::to_string(n_classes));
+  if (img_size < 6 || img_size > 512 || img_size % 2 != 0)
+    throw std::invalid_argument("--img-size must be an even number in [6, 512]: a start size of 3 or more times a power of two, "
+                                "such as 16, 32, 48, 64, 96 (the paper), 128 or 256; got " + std::to_string(img_size));
   if (!(lr > 0)) throw std::invalid_argument("--lr must be > 0, got " + format_number(lr));
   if (!(ema >= 0 && ema < 1)) throw std::invalid_argument("--ema must be in [0, 1), got " + format_number(ema));
   for (auto [what, v] : {std::pair{"attention-at", &attention_at}, std::pair{"g-attention-at", &g_attention_at},
@@ -320,14 +366,8 @@ int run(const TrainOptions& options) {
   if (!c.resume && fs::exists(dir / "checkpoints" / "latest"))
     throw std::invalid_argument(dir.string() + " already holds a trained model; use --resume to "
                                 "continue it or another --model-name");
-  gan::data::ImageFolderOptions d;
-  d.data_dir = c.data_dir;
-  d.labels = c.csv_file;
-  d.image_size = c.img_size;
-  d.num_classes = c.n_classes;
-  d.on_bad = c.on_bad_image == "skip" ? gan::data::OnBad::skip : gan::data::OnBad::error;
-  if (c.cache) d.cache_dir = fs::path(c.out) / "cache";
-  const auto data = gan::data::load_image_folder(d);
+  const auto data = load_set(c.csv_file, c.data_dir, c.img_size, c.on_bad_image,
+                             c.cache ? fs::path(c.out) / "cache" : fs::path(), c.n_classes);
   std::cout << "dataset: " << data.images.size(0) << " images from " << c.csv_file
             << (data.decoded ? " (decoded " + std::to_string(data.decoded) + ")" : " (from the cache)")
             << "\n";
@@ -338,7 +378,7 @@ int run(const TrainOptions& options) {
   }
   c.n_classes = data.num_classes;
   fs::create_directories(dir);
-  gan::io::write_file_atomically(dir / "config.ini", c.ini());
+  for (const auto& f : gan::io::remove_stale_temporaries(dir)) std::cout << "removed " << f.string() << " (left by a killed run)\n";
   return with_trainer(c, [&](auto trainer) { return train_loop(std::move(trainer), c, data); });
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 /// @file
-/// File formats: atomic files, .pth, tensors and features files, INI, CSV tables, hashes.
+/// File formats: atomic files, checksummed torch archives, .pth, tensors and features files, INI, CSV tables, hashes.
 
+#include <gan/io/archive.hpp>
 #include <gan/io/atomic_file.hpp>
 #include <gan/io/features_file.hpp>
 #include <gan/io/hash.hpp>

@@ -37,7 +37,10 @@ TEST(Ini, SectionsEntriesAndErrorsWithLines) {
   EXPECT_EQ(error_of([] { gan::io::parse_ini("[a]\nk = 1\nk = 2\n", "f.ini"); }), "f.ini:3: 'k' is already set in [a] at line 2");
   EXPECT_EQ(error_of([] { gan::io::parse_ini("[a\n", "f.ini"); }), "f.ini:1: bad section header '[a'");
   EXPECT_EQ(error_of([] { gan::io::parse_ini("[a]\nnovalue\n", "f.ini"); }), "f.ini:2: expected 'key = value', got 'novalue'");
-  EXPECT_EQ(error_of([] { gan::io::read_ini("/nonexistent/x.ini"); }), "/nonexistent/x.ini: cannot open the file");
+  EXPECT_EQ(error_of([] { gan::io::read_ini("/nonexistent/x.ini"); }), "/nonexistent/x.ini: does not exist");
+  // A byte-order mark is not part of the first key; a folder is not an INI file.
+  EXPECT_EQ(gan::io::parse_ini("\xEF\xBB\xBF" "a = 1\n", "f.ini").get("", "a"), "1");
+  EXPECT_EQ(error_of([] { gan::io::read_ini("/"); }), "/: is a folder, not an INI file");
 }
 
 TEST(Table, RowsByColumnAndErrorsNamingFileAndLine) {

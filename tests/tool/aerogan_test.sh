@@ -37,7 +37,71 @@ check "resume is exact: the same losses" 'diff <(cut -d, -f1-8 out/straight/metr
 check "resume is exact: the same samples" 'cmp -s out/straight/samples/epoch_3.png out/resumed/samples/epoch_3.png'
 expect_error "an existing run is not overwritten" 2 "use --resume" -- "$bin" train "${common[@]}" --n_epochs 3 --model_name straight
 
+# A checkpoint knows what it was made with: a resume on other data or options is refused,
+# naming each field, and changes nothing; --force-resume accepts what can be loaded.
+rest=("${common[@]:2}")  # common without its --labels
+"$bin" synth --out data2 --count 40 --size 32 --positive-ratio 0.25 --seed 4 >/dev/null
+"$bin" synth --out data3 --count 96 --size 32 --positive-ratio 0.25 --seed 5 >/dev/null
+cp -r out/straight out/ident
+cp out/ident/config.ini ident_config.ini; cp out/ident/metrics.csv ident_metrics.csv
+out=$("$bin" train --labels data2/labels.csv "${rest[@]}" --n_epochs 4 --model_name ident --resume 2>&1); rc=$?
+check "resume on another dataset is refused, naming it old against new" '[ $rc -eq 2 ] && grep -q "dataset: .96 images, 2 classes, crc [0-9a-f]*. in the checkpoint, .40 images" <<<"$out" && grep -q -- "--force-resume resumes anyway" <<<"$out"'
+check "... and changes nothing (config.ini, metrics.csv)" 'cmp -s ident_config.ini out/ident/config.ini && cmp -s ident_metrics.csv out/ident/metrics.csv'
+# common with one option's value replaced
+with_opt() { local a=("${common[@]}") i; for i in "${!a[@]}"; do [ "${a[$i]}" = "$1" ] && a[$((i + 1))]=$2; done; printf '%s\n' "${a[@]}"; }
+mapfile -t wide < <(with_opt --g-width 16)
+mapfile -t small_z < <(with_opt --z-dim 4)
+out=$("$bin" train "${wide[@]}" --n_epochs 4 --model_name ident --resume --force-resume 2>&1); rc=$?
+check "resume with another width is refused even forced, naming the option and the shapes" '[ $rc -eq 2 ] && grep -q "option.g-width: .8. in the checkpoint, .16. now" <<<"$out" && grep -q "generator\..*: .*in the checkpoint" <<<"$out" && grep -q "train a new model" <<<"$out"'
+out=$("$bin" train "${common[@]}" --optimizer rmsprop --n_epochs 4 --model_name ident --resume --force-resume 2>&1); rc=$?
+check "resume with another optimizer is refused, naming it" '[ $rc -eq 2 ] && grep -q "g_optimizer: .adam. in the checkpoint, .rmsprop. now" <<<"$out"'
+out=$("$bin" train "${small_z[@]}" --n_epochs 4 --model_name ident --resume 2>&1); rc=$?
+check "resume with another z-dim is refused with the field, not a torch shape message" '[ $rc -eq 2 ] && grep -q "option.z-dim: .8. in the checkpoint, .4. now" <<<"$out"'
+out=$("$bin" train --labels data3/labels.csv "${rest[@]}" --n_epochs 4 --model_name ident --resume --force-resume 2>&1); rc=$?
+check "--force-resume continues on a deliberately changed dataset" '[ $rc -eq 0 ] && grep -q "resuming out/ident from epoch_3.pt" <<<"$out" && [ -f out/ident/checkpoints/epoch_4.pt ]'
+
+# Damaged files: a checkpoint is refused, a dataset cache is rebuilt with a warning.
+cp -r out/straight out/damaged
+size=$(stat -c %s out/damaged/checkpoints/epoch_3.pt)
+printf '\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff' | dd of=out/damaged/checkpoints/epoch_3.pt bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+out=$("$bin" generate --model out/damaged --n 4 --out gen_damaged 2>&1); rc=$?
+check "a checkpoint with 10 flipped bytes is refused, naming it" '[ $rc -eq 1 ] && grep -q "epoch_3.pt: is damaged" <<<"$out" && [ ! -e gen_damaged ]'
+for f in out/cache/dataset-*.pt; do fsize=$(stat -c %s "$f"); printf '\x00\x01' | dd of="$f" bs=1 seek=$((fsize / 2)) conv=notrunc 2>/dev/null; done
+out=$("$bin" train "${common[@]}" --n_epochs 1 --model_name after_damage 2>&1); rc=$?
+check "a damaged dataset cache is decoded again with a warning" '[ $rc -eq 0 ] && grep -q "warning: the dataset cache was not used (.*damaged" <<<"$out" && grep -q "(decoded 96)" <<<"$out"'
+
+# The temporary files of a killed run are removed when the next one starts.
+dead=$(sh -c 'echo $$')
+touch "out/ident/checkpoints/epoch_9.pt.tmp.$dead" "out/ident/samples/epoch_9.png.tmp.$dead"
+out=$("$bin" train --labels data3/labels.csv "${rest[@]}" --n_epochs 4 --model_name ident --resume 2>&1)
+check "stale temporary files of a dead process are removed at start-up" '[ ! -e "out/ident/checkpoints/epoch_9.pt.tmp.$dead" ] && [ ! -e "out/ident/samples/epoch_9.png.tmp.$dead" ] && grep -q "removed .*epoch_9.pt.tmp.$dead" <<<"$out"'
+
+# A full disk: the checkpoint write fails cleanly (no abort, no litter), and a resume continues once
+# there is space. It needs a small tmpfs, which only root can mount.
+mkdir -p full
+if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=2m tmpfs full 2>/dev/null; then
+  out=$("$bin" train --labels data/labels.csv --out full --model-name a --n-epochs 3 --batch-size 8 --img-size 32 --g-width 8 --d-width 8 --checkpoint-nr 1 --cache 0 2>&1); rc=$?
+  check "a full disk stops training with the reason, without an abort" '[ $rc -eq 1 ] && grep -q "No space left on device" <<<"$out" && grep -q "is intact: free space and continue with --resume\|no checkpoint was written yet" <<<"$out" && ! grep -q "terminate called" <<<"$out"'
+  check "... and leaves no temporary file" '[ -z "$(find full -name "*.tmp.*")" ]'
+  mount -o remount,size=64m full
+  out=$("$bin" train --labels data/labels.csv --out full --model-name a --n-epochs 3 --batch-size 8 --img-size 32 --g-width 8 --d-width 8 --checkpoint-nr 1 --cache 0 --resume 2>&1); rc=$?
+  check "... and --resume finishes once there is space" '[ $rc -eq 0 ] && [ -f full/a/checkpoints/epoch_3.pt ]'
+  umount full
+else
+  echo "skip: the full-disk run needs root to mount a tmpfs (ArchiveTest's injected ENOSPC covers the writer)"
+fi
+
 "$bin" generate --model out/straight --n 10 --classes 1 --truncation 0.8 --out gen >/dev/null
+"$bin" generate --model out/straight --n 10 --out twice >/dev/null
+"$bin" generate --model out/straight --n 4 --out twice >/dev/null
+check "generate again with a smaller --n replaces its output whole" '[ "$(ls twice/images | wc -l)" -eq 4 ] && [ "$(wc -l < twice/labels.csv)" -eq 5 ] && [ -z "$(ls -d twice.* 2>/dev/null)" ]'
+mkdir -p foreign && touch foreign/notes.txt
+expect_error "generate refuses a folder it did not write" 2 "holds files that aerogan generate did not write" -- "$bin" generate --model out/straight --n 4 --out foreign
+check "... and leaves it as it was" '[ "$(ls foreign)" = notes.txt ]'
+mv out/straight/config.ini out/straight/config.moved
+"$bin" generate --model out/straight --n 3 --out gen_no_ini >/dev/null 2>&1
+check "generate builds the network from the checkpoint's own options (no config.ini)" '[ "$(ls gen_no_ini/images | wc -l)" -eq 3 ]'
+mv out/straight/config.moved out/straight/config.ini
 check "generate writes PNGs and a filename,label CSV" '[ "$(ls gen/images | wc -l)" -eq 10 ] && [ "$(head -1 gen/labels.csv)" = filename,label ] && [ "$(grep -c ",1$" gen/labels.csv)" -eq 10 ]'
 check "generated CSV rows point at existing files" 'tail -n +2 gen/labels.csv | cut -d, -f1 | while read -r f; do [ -f "gen/$f" ] || exit 1; done'
 "$bin" generate --model out/straight --n 10 --classes 1 --truncation 0.8 --out genb --batch-stats >/dev/null
@@ -63,6 +127,8 @@ check "aerogan train reads clusters.csv as is" '"$bin" train --labels outc/cls/c
 "$bin" cluster --features outc/cls/features.pt --k 3 --omit 0 --out omitted >/dev/null 2>&1
 check "--omit leaves a cluster out" '[ "$(wc -l < omitted/clusters.csv)" -lt 97 ] && ! tail -n +2 omitted/clusters.csv | cut -d, -f2 | grep -qx 2'
 expect_error "cluster rejects k > n" 2 "--k 500 is out of range [1, 96]" -- "$bin" cluster --features outc/cls/features.pt --k 500
+out=$("$bin" cluster --features outc/cls/features.pt --k 2 --sweep-k 2,500 --tsne 0 --out sweep_bad 2>&1); rc=$?
+check "cluster rejects a sweep k > n before it clusters" '[ $rc -eq 2 ] && grep -qF -- "--sweep-k: 500 is out of range [2, 96]" <<<"$out" && ! grep -q silhouette <<<"$out"'
 expect_error "cluster rejects a missing features file" 2 "nope.pt does not exist" -- "$bin" cluster --features nope.pt
 expect_error "cluster rejects a file that is not a features file" 2 "cannot read features file" -- "$bin" cluster --features data/labels.csv
 
@@ -82,6 +148,22 @@ check "--penalty_bool False is true, as Python's type=bool in train.py, and says
   'grep -q "^variant = wgan-gp$" out/pyfalse/config.ini && grep -q "penalty_bool False is true" <<<"$out"'
 check "--attention_bool True picks the paper's SAGAN (model R)" \
   '"$bin" train "${tiny_train[@]}" --attention_bool True --model_name attn >/dev/null 2>&1 && grep -q "^variant = sagan$" out/attn/config.ini'
+# Conflicting options and config files that are not what they seem.
+expect_error "--variant and a loss that disagrees are refused, naming both" 2 "--variant vanilla and --loss-func wasserstein disagree" -- "$bin" train "${tiny_train[@]}" --variant vanilla --loss-func wasserstein --model_name conflict
+expect_error "--variant wgan-gp with --clip is refused" 2 "--variant wgan-gp and --clip disagree" -- "$bin" train "${tiny_train[@]}" --variant wgan-gp --clip --model_name conflict
+expect_error "--penalty with --clip is refused" 2 "--penalty and --clip exclude each other" -- "$bin" train "${tiny_train[@]}" --loss-func wasserstein --penalty --clip --model_name conflict
+check "... and nothing was written" '[ ! -e out/conflict ]'
+expect_error "--config must be a file, not a folder" 2 "is a folder, not an INI file" -- "$bin" train --config data --model_name cfgdir
+expect_error "--config of a missing file says so" 2 "nope.ini: does not exist" -- "$bin" train --config nope.ini --model_name cfgdir
+printf 'labels = data/labels.csv
+n-epochs = 1
+epohcs = 3
+' > typo.ini
+expect_error "an unknown key in a train INI names the file and line" 2 "typo.ini:3: unrecognised option '--epohcs" -- "$bin" train --config typo.ini --model_name typo
+printf '\xef\xbb\xbfimg-size = 32\nlabels = data/labels.csv\nn-epochs = 1\nbatch-size = 16\ng-width = 8\nd-width = 8\nz-dim = 8\n' > bom.ini
+"$bin" train --config bom.ini --out out --model_name bom >/dev/null 2>&1
+check "a byte-order mark at the start of an INI is accepted" 'grep -q "^img-size = 32$" out/bom/config.ini'
+
 help=$("$bin" train --help)
 missing=""
 for opt in n-epochs batch-size loss-func lr b1 b2 z-dim csv-file model-name img-size save-nr n-classes checkpoint-nr checkpoint-start disc-repeats gp-weight penalty penalty-bool clip clip-bool clip-value attention attention-bool data-dir labels out device seed optimizer d-output-dim ema attention-at g-attention-at d-attention-at reuse-fakes config resume; do
@@ -102,6 +184,18 @@ expect_error "a missing image" 1 "missing.png: image file not found" -- "$bin" t
 echo "not an image" > badcsv/corrupt.png
 printf 'a.png,0\ncorrupt.png,1\n' > badcsv/corrupt.csv
 expect_error "a corrupt image" 1 "corrupt.png: cannot decode" -- "$bin" train --labels badcsv/corrupt.csv --out out2 --model_name x
+mkdir -p badcsv/sub
+printf 'a.png,0\nsub,1\n' > badcsv/dir.csv
+expect_error "a folder given as an image says so" 1 "sub: is a folder, not an image file" -- "$bin" train --labels badcsv/dir.csv --out out2 --model_name x
+expect_error "a folder given as the CSV says so" 1 "is a folder; give the labels CSV (filename,label) in it" -- "$bin" train --labels data --out out2 --model_name x
+expect_error "an image size no network makes lists the valid ones" 2 "--img-size must be an even number in [6, 512]" -- "$bin" train --labels data/labels.csv --img-size 7 --out out2 --model_name x
+expect_error "an image size past the bound is refused before any work" 2 "such as 16, 32, 48, 64, 96 (the paper)" -- "$bin" train --labels data/labels.csv --img-size 1000 --out out2 --model_name x
+expect_error "an absurd class count is refused, not allocated" 2 "--n-classes must be in [0, 1000]" -- "$bin" train --labels data/labels.csv --n-classes 1000000000 --out out2 --model_name x
+printf 'a.png,0\na.png,1\n' > badcsv/two.csv
+expect_error "a batch larger than the dataset names both" 2 "--batch-size 16 is larger than the dataset (2 images from badcsv/two.csv)" -- "$bin" train --labels badcsv/two.csv --batch-size 16 --img-size 32 --out out2 --model_name x
+expect_error "classify refuses a split with an empty validation or test part" 2 "must each be > 0" -- "$bin" classify --labels data/labels.csv --split 1,0,0
+cp -r out/straight out/emptylatest && : > out/emptylatest/checkpoints/latest
+expect_error "an empty latest is named, with what to do" 2 "checkpoints/latest is empty" -- "$bin" train "${common[@]}" --n_epochs 4 --model_name emptylatest --resume
 printf 'filename,label\n' > badcsv/empty.csv
 expect_error "an empty dataset" 1 "empty.csv: the labels file has no usable rows" -- "$bin" train --labels badcsv/empty.csv --out out2 --model_name x
 out=$("$bin" train --labels badcsv/corrupt.csv --on-bad-image skip --img_size 32 --batch_size 1 --g-width 8 --d-width 8 --z-dim 8 --n_epochs 1 --n_classes 2 --out out2 --model_name skip 2>&1)
@@ -203,6 +297,8 @@ check "the report shows the paired differences and their plot" \
 (echo filename,label; grep ",1$" data/labels.csv) > data/positives.csv
 out=$("$bin" evaluate --labels data/labels.csv --target-labels data/positives.csv --arms baseline,duplicate --epochs 1 \
       --img-size 32 --width 0.25 --hidden 8 --pool 1 --seeds 2 --resamples 200 --out ev1 2>&1); rc=$?
+out2=$(cd data && "$bin" evaluate --labels labels.csv --arms baseline --epochs 0 --img-size 32 --width 0.25 --hidden 8 --pool 1 --seeds 1 --resamples 100 --out ../ev_bare 2>&1); rc2=$?
+check "evaluate takes a bare CSV name (its folder is the current one)" '[ $rc2 -eq 0 ] && [ -s ev_bare/summary.csv ]' || echo "$out2" | tail -3
 check "a one-class target: recall measured, precision and AUC undefined, not 1" \
   '[ $rc -eq 0 ] && awk -F, "NR > 1 && \$2 == \"target\" { n++; if (\$8 != \"nan\" || \$16 != \"nan\" || \$10 == \"nan\") bad = 1 } END { exit bad || n != 2 }" ev1/summary.csv && grep -q "^duplicate,baseline,target,precision,2,nan" ev1/comparison.csv'
 check "FID holds a row per positive cluster, after the overall one" \
@@ -292,6 +388,7 @@ expect_error "pipeline rejects a misspelt option before it runs anything" 2 "[ev
 check "... and has run nothing" '[ ! -e x ]'
 printf '[pipeline]\nout = x2\n[cluster]\nmethod = kmean\n' > bad5.ini
 expect_error "pipeline rejects a wrong value before it runs anything" 2 "[cluster]: --method 'kmean' is not one of" -- "$bin" pipeline --config bad5.ini
+check "... before any notice of the plan (the FID weights)" '! "$bin" pipeline --config bad5.ini 2>&1 | grep -q "weights are not here"'
 printf '[pipeline]\nout = x2\n[train.vanilla]\nn-epochs = 0\n' > bad6.ini
 expect_error "pipeline rejects a wrong value of a GAN's section" 2 "[train] or [train.vanilla]: --n-epochs must be > 0, got 0" -- "$bin" pipeline --config bad6.ini
 check "... and has run nothing of either" '[ ! -e x2 ]'

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "common/errors.hpp"
+#include "common/temp_dir.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -196,14 +197,81 @@ TEST(Trainer, LoadRejectsMissingAndMismatchedCheckpoints) {
   Gp other(toy_spec().g_width(8), resume_options());
   other.save(dir / "other.pt");
   try {
-    t.load(dir / "other.pt");
+    t.load(dir / "other.pt", /*force=*/true);  // no force loads other shapes
     FAIL();
-  } catch (const c10::ValueError& e) {
+  } catch (const gan::IdentityMismatch& e) {
     EXPECT_NE(std::string(e.what()).find("other.pt"), std::string::npos) << e.what();
+    EXPECT_FALSE(e.forceable());
   }
   std::ofstream(dir / "garbage.pt") << "not a checkpoint";
-  EXPECT_THROW(t.load(dir / "garbage.pt"), c10::ValueError);
+  EXPECT_THROW(t.load(dir / "garbage.pt"), gan::Error);
   fs::remove_all(dir);
+}
+
+TEST(Trainer, ACheckpointRecordsWhatItWasMadeWithAndLoadNamesEachDifference) {
+  gan::test::TempDir dir("gan_identity");
+  const auto path = dir.path() / "ckpt.pt";
+  Gp t(toy_spec(), resume_options());
+  t.set_identity({{"dataset", "100 images"}, {"option.lr", "0.0002"}});
+  t.save(path);
+  // What it records: every parameter's shape, the policies, the optimizers, the caller's fields.
+  const auto id = gan::read_identity(path);
+  auto value = [&](const std::string& key) {
+    for (const auto& [k, v] : id)
+      if (k == key) return v;
+    return std::string("(absent)");
+  };
+  const auto w0 = t.generator()->named_parameters().begin()->value();
+  EXPECT_EQ(value("generator." + t.generator()->named_parameters().begin()->key()),
+            std::to_string(w0.size(0)) + "x" + std::to_string(w0.size(1)) + (w0.dim() > 2 ? "x" + std::to_string(w0.size(2)) : "") +
+                (w0.dim() > 3 ? "x" + std::to_string(w0.size(3)) : ""));
+  EXPECT_EQ(value("dataset"), "100 images");
+  EXPECT_EQ(value("g_optimizer"), "adam");
+  EXPECT_TRUE(gan::test::contains(value("policy.loss"), "Wasserstein")) << value("policy.loss");
+
+  // The same settings load.
+  Gp same(toy_spec(), resume_options());
+  same.set_identity({{"dataset", "100 images"}, {"option.lr", "0.0002"}});
+  same.load(path);
+  // Other data: refused, naming the field old against new; forced, loaded.
+  Gp changed(toy_spec(), resume_options());
+  changed.set_identity({{"dataset", "40 images"}, {"option.lr", "0.0002"}, {"option.new", "1"}});
+  try {
+    changed.load(path);
+    FAIL();
+  } catch (const gan::IdentityMismatch& e) {
+    ASSERT_EQ(e.differences().size(), 2u) << e.what();
+    EXPECT_EQ(e.differences()[0], "dataset: '100 images' in the checkpoint, '40 images' now");
+    EXPECT_EQ(e.differences()[1], "option.new: not in the checkpoint, '1' now");
+    EXPECT_TRUE(e.forceable());
+    EXPECT_TRUE(gan::test::contains(e.what(), path.string()));
+  }
+  changed.load(path, /*force=*/true);
+  EXPECT_EQ(changed.steps(), t.steps());
+  // Another optimizer: refused even forced, naming it (libtorch would fail inside its own assert).
+  Gp rms(toy_spec(), resume_options().g_optimizer(gan::OptimizerOptions().kind(gan::OptimizerOptions::Kind::rmsprop)));
+  rms.set_identity({{"dataset", "100 images"}, {"option.lr", "0.0002"}});
+  const auto e = gan::test::error_of<gan::IdentityMismatch>([&] { rms.load(path, true); });
+  EXPECT_TRUE(gan::test::contains(e, "g_optimizer: 'adam' in the checkpoint, 'rmsprop' now")) << e;
+  // Another loss with the same networks: refused, naming the policy.
+  gan::presets::ConditionalGan bce(toy_spec(), resume_options());
+  bce.set_identity({{"dataset", "100 images"}, {"option.lr", "0.0002"}});
+  const auto l = gan::test::error_of<gan::IdentityMismatch>([&] { bce.load(path); });
+  EXPECT_TRUE(gan::test::contains(l, "policy.loss: '")) << l;
+}
+
+TEST(Trainer, ADamagedCheckpointIsRefused) {
+  gan::test::TempDir dir("gan_identity");
+  const auto path = dir.path() / "ckpt.pt";
+  Gp t(toy_spec(), resume_options());
+  t.save(path);
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekp(std::streamoff(fs::file_size(path) / 2));
+  f.write("\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff", 10);
+  f.close();
+  Gp back(toy_spec(), resume_options());
+  const auto e = gan::test::error_of<gan::io::ChecksumError>([&] { back.load(path); });
+  EXPECT_TRUE(gan::test::contains(e, "is damaged")) << e;
 }
 
 // --- bad input ---------------------------------------------------------------------------

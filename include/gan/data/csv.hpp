@@ -81,8 +81,11 @@ inline std::vector<LabelRow> read_labels_csv(const std::filesystem::path& path,
                                              const CsvOptions& options = {},
                                              std::vector<DataError>* bad_rows = nullptr) {
   const std::string file = path.string();
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw DataError(file, 0, "is a folder; give the labels CSV (filename,label) in it, e.g. " + (path / "labels.csv").string());
   std::ifstream in(path);
-  if (!in) throw DataError(file, 0, "cannot open the labels file");
+  if (!in) throw DataError(file, 0, std::filesystem::exists(path, ec) ? "cannot open the labels file" : "the labels file does not exist");
   std::vector<LabelRow> rows;
   std::string line;
   int64_t number = 0;

@@ -5,7 +5,7 @@
 
 #include <gan/io/hash.hpp>
 #include <gan/data/csv.hpp>
-#include <gan/io/atomic_file.hpp>
+#include <gan/io/archive.hpp>
 #include <gan/image/read.hpp>
 #include <gan/io/string_tensor.hpp>
 
@@ -13,6 +13,7 @@
 #include <torch/serialize/archive.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <mutex>
@@ -59,10 +60,27 @@ struct ImageFolder {
   int64_t decoded = 0;
   /// The cache file used or written (empty without a cache).
   std::filesystem::path cache_file;
+  /// Why the cache file was not used though it was there (damaged: its checksum did not match,
+  /// or unreadable); the set was decoded again and the cache rewritten. Empty otherwise.
+  std::string cache_problem;
 
   /// Images as float in [-1, 1].
   at::Tensor images_float() const { return images.to(at::kFloat).div(127.5).sub(1.0); }
 };
+
+/// What identifies a decoded set's content, for a checkpoint's identity: the number of images
+/// and a CRC-32 of the file names, the labels and the decoded pixels.
+inline std::string fingerprint(const ImageFolder& d) {
+  uint32_t crc = 0;
+  for (const auto& f : d.filenames) crc = io::checksum32(f.data(), f.size() + 1, crc);
+  const auto labels = d.labels.to(at::kLong).contiguous();
+  crc = io::checksum32(labels.data_ptr(), size_t(labels.numel()) * sizeof(int64_t), crc);
+  const auto images = d.images.contiguous();
+  crc = io::checksum32(images.data_ptr(), size_t(images.nbytes()), crc);
+  char hex[9];
+  std::snprintf(hex, sizeof hex, "%08x", crc);
+  return std::to_string(d.images.size(0)) + " images, " + std::to_string(d.num_classes) + " classes, crc " + hex;
+}
 
 namespace detail {
 /// A key that changes when the CSV, the options or any listed image file (size, time) does.
@@ -95,14 +113,14 @@ inline void save_cache(const std::filesystem::path& file, const ImageFolder& d) 
   a.write("filenames", io::string_tensor(d.filenames), true);
   a.write("skipped", io::string_tensor(d.skipped), true);
   a.write("num_classes", at::scalar_tensor(d.num_classes, at::kLong), true);
-  io::write_atomically(file, [&](const std::string& tmp) { a.save_to(tmp); });
+  io::save_archive(file, a);
 }
 
-inline bool load_cache(const std::filesystem::path& file, ImageFolder& d) {
+inline bool load_cache(const std::filesystem::path& file, ImageFolder& d, std::string* problem) {
   if (!std::filesystem::exists(file)) return false;
   try {
     torch::serialize::InputArchive a;
-    a.load_from(file.string());
+    io::load_archive(file, a);
     at::Tensor names, skipped, n;
     a.read("images", d.images, true);
     a.read("labels", d.labels, true);
@@ -113,8 +131,9 @@ inline bool load_cache(const std::filesystem::path& file, ImageFolder& d) {
     d.skipped = io::tensor_strings(skipped);
     d.num_classes = n.item<int64_t>();
     return d.images.size(0) == int64_t(d.filenames.size());
-  } catch (const std::exception&) {
-    return false;  // an unreadable cache is rebuilt, not an error
+  } catch (const std::exception& e) {
+    *problem = e.what();  // a damaged or unreadable cache is rebuilt, not an error
+    return false;
   }
 }
 }  // namespace detail
@@ -136,10 +155,13 @@ inline ImageFolder load_image_folder(ImageFolderOptions o) {
   std::filesystem::path cache;
   if (!o.cache_dir.empty()) {
     cache = o.cache_dir / ("dataset-" + detail::cache_key(o, rows) + ".pt");
-    if (detail::load_cache(cache, out)) {
+    std::string problem;
+    if (detail::load_cache(cache, out, &problem)) {
       out.cache_file = cache;
       return out;
     }
+    out = ImageFolder{};
+    out.cache_problem = problem;
   }
   for (const auto& e : bad_rows) out.skipped.push_back(e.what());
 

@@ -47,7 +47,7 @@ class Loader {
                       options_.batch_size);
     TORCH_CHECK_VALUE(!options_.drop_last || images_.size(0) >= options_.batch_size,
                       "Loader: ", images_.size(0), " images are fewer than one batch of ",
-                      options_.batch_size, " (lower the batch size or turn drop_last off)");
+                      options_.batch_size, " (lower the batch size, or set LoaderOptions::drop_last = false)");
   }
 
   int64_t size() const { return images_.size(0); }

@@ -20,7 +20,7 @@ namespace gan::image {
 inline cv::Mat read_image_rgb(const std::filesystem::path& path, int64_t size) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec))
-    throw gan::Error(path.string(), 0, "image file not found");
+    throw gan::Error(path.string(), 0, std::filesystem::is_directory(path, ec) ? "is a folder, not an image file" : "image file not found");
   cv::Mat m = cv::imread(path.string(), cv::IMREAD_UNCHANGED | cv::IMREAD_ANYDEPTH);
   if (m.empty()) throw gan::Error(path.string(), 0, "cannot decode the image (corrupt or not an image)");
   if (m.depth() == CV_16U) {

@@ -3,7 +3,7 @@
 /// A features file: one row of features per image, with its file name and label. Written by
 /// `aerogan classify`, read by `aerogan cluster`.
 
-#include <gan/io/atomic_file.hpp>
+#include <gan/io/archive.hpp>
 #include <gan/io/string_tensor.hpp>
 
 #include <ATen/ATen.h>
@@ -34,7 +34,7 @@ inline void save_features(const std::filesystem::path& path, const Features& f) 
   a.write("labels", f.labels.to(at::kLong), true);
   a.write("filenames", string_tensor(f.filenames), true);
   a.write("layer", string_tensor({f.layer}), true);
-  write_atomically(path, [&](const std::string& tmp) { a.save_to(tmp); });
+  save_archive(path, a);
 }
 
 inline Features load_features(const std::filesystem::path& path) {
@@ -43,7 +43,7 @@ inline Features load_features(const std::filesystem::path& path) {
   Features f;
   try {
     torch::serialize::InputArchive a;
-    a.load_from(path.string());
+    load_archive(path, a);
     at::Tensor names, layer;
     a.read("features", f.values, true);
     a.read("labels", f.labels, true);
@@ -52,6 +52,12 @@ inline Features load_features(const std::filesystem::path& path) {
     f.filenames = tensor_strings(names);
     const auto l = tensor_strings(layer);
     f.layer = l.empty() ? "" : l[0];
+  } catch (const ChecksumError&) {
+    throw;
+  } catch (const gan::Error& e) {
+    std::string why = e.what();
+    if (why.rfind(path.string() + ": ", 0) == 0) why = why.substr(path.string().size() + 2);
+    throw std::invalid_argument("cannot read features file " + path.string() + ": " + why);
   } catch (const c10::Error& e) {
     throw std::invalid_argument("cannot read features file " + path.string() + ": " +
                                 e.what_without_backtrace());

@@ -62,7 +62,8 @@ inline Ini parse_ini(const std::string& text, const std::filesystem::path& file)
   Ini ini;
   ini.file = file;
   ini.text = text;
-  std::istringstream in(text);
+  // A UTF-8 byte-order mark (as Windows editors write) is not part of the first key.
+  std::istringstream in(text.rfind("\xEF\xBB\xBF", 0) == 0 ? text.substr(3) : text);
   std::string section, line;
   for (int64_t number = 1; std::getline(in, line); ++number) {
     for (const char* mark : {" #", "\t#", " ;", "\t;"})
@@ -92,8 +93,10 @@ inline Ini parse_ini(const std::string& text, const std::filesystem::path& file)
 
 /// Reads an INI file; throws `gan::Error` when it cannot be read or is malformed.
 inline Ini read_ini(const std::filesystem::path& file) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(file, ec)) throw Error(file.string(), 0, "is a folder, not an INI file");
   std::ifstream in(file, std::ios::binary);
-  if (!in) throw Error(file.string(), 0, "cannot open the file");
+  if (!in) throw Error(file.string(), 0, std::filesystem::exists(file, ec) ? "cannot open the file" : "does not exist");
   std::ostringstream text;
   text << in.rdbuf();
   return parse_ini(text.str(), file);

@@ -31,7 +31,10 @@ inline int64_t auto_blocks(int64_t image_size) {
 inline void check_family(int64_t image_size, int64_t width, int64_t blocks, const char* who) {
   TORCH_CHECK_VALUE(image_size >= 4, who, ": image_size must be >= 4, got ", image_size);
   TORCH_CHECK_VALUE(width > 0, who, ": base width must be > 0, got ", width);
-  TORCH_CHECK_VALUE(blocks > 0 && image_size % (int64_t{1} << blocks) == 0,
+  TORCH_CHECK_VALUE(blocks > 0, who, ": image_size ", image_size,
+                    " cannot be made by stride-2 blocks: it must be a start size of 3 or more times a power of two,"
+                    " i.e. an even number >= 6, such as 8, 16, 24, 32, 48, 64, 96, 128");
+  TORCH_CHECK_VALUE(image_size % (int64_t{1} << blocks) == 0,
                     who, ": image_size ", image_size, " is not divisible by 2^", blocks,
                     " (num_blocks ", blocks, ")");
 }

@@ -5,7 +5,7 @@
 
 #include <gan/data/loader.hpp>
 #include <gan/error.hpp>
-#include <gan/io/atomic_file.hpp>
+#include <gan/io/archive.hpp>
 #include <gan/io/ini.hpp>
 #include <gan/io/pth_tensor.hpp>
 #include <gan/io/table.hpp>
@@ -202,7 +202,7 @@ inline nn::Vgg make_vgg_classifier(nn::VggOptions shape, int64_t classes, const 
 inline void save_classifier(const std::filesystem::path& dir, const nn::Vgg& net, const ClassifierShape& shape) {
   torch::serialize::OutputArchive a;
   net->save(a);
-  io::write_atomically(dir / "classifier.pt", [&](const std::string& tmp) { a.save_to(tmp); });
+  io::save_archive(dir / "classifier.pt", a);
   std::ostringstream o;
   o << std::setprecision(17) << "# the shape of classifier.pt\nimg-size = " << shape.image_size
     << "\ndepth = " << shape.vgg.depth() << "\nbatch-norm = " << shape.vgg.batch_norm() << "\nwidth = " << shape.vgg.width()
@@ -250,7 +250,7 @@ inline TrainedClassifier load_classifier(const std::filesystem::path& dir, torch
   for (const auto& b : t.net->named_buffers()) shapes.emplace_back(b.key(), b.value().sizes().vec());
   try {
     torch::serialize::InputArchive a;
-    a.load_from(weights.string());
+    io::load_archive(weights, a);
     t.net->load(a);
   } catch (const c10::Error& e) {
     throw Error(weights.string(), 0, std::string("cannot load the weights of the shape in classifier.ini: ") + e.what_without_backtrace());

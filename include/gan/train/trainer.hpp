@@ -8,7 +8,9 @@
 #include <gan/loss/adversarial_loss.hpp>
 #include <gan/nn/architecture.hpp>
 #include <gan/regularizer/lipschitz_constraint.hpp>
-#include <gan/io/atomic_file.hpp>
+#include <gan/error.hpp>
+#include <gan/io/archive.hpp>
+#include <gan/io/string_tensor.hpp>
 #include <gan/train/ema.hpp>
 #include <gan/train/options.hpp>
 
@@ -16,8 +18,13 @@
 #include <torch/optim/optimizer.h>
 #include <torch/serialize/archive.h>
 
+#include <c10/util/Type.h>
+
 #include <filesystem>
 #include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace gan {
 
@@ -30,6 +37,76 @@ struct SampleOptions {
   /// Normalise with batch statistics (train mode) instead of the running ones (eval mode).
   TORCH_ARG(bool, batch_stats) = false;
 };
+
+/// What a checkpoint was made with, field by field: (name, value). `Trainer::identity()` lists
+/// the trainer's own fields (every parameter's and buffer's shape, the policies, the
+/// optimizers) and then the caller's (`Trainer::set_identity`: e.g. a dataset's fingerprint).
+using Identity = std::vector<std::pair<std::string, std::string>>;
+
+/// "FIELD: 'A' in the checkpoint, 'B' now" for each field whose value differs between `saved`
+/// and `now`, or that only one of them has.
+inline std::vector<std::string> identity_differences(const Identity& saved, const Identity& now) {
+  std::vector<std::string> out;
+  auto find = [](const Identity& id, const std::string& key) -> const std::string* {
+    for (const auto& [k, v] : id)
+      if (k == key) return &v;
+    return nullptr;
+  };
+  for (const auto& [k, v] : saved) {
+    const auto* n = find(now, k);
+    if (!n) out.push_back(k + ": '" + v + "' in the checkpoint, not set now");
+    else if (*n != v) out.push_back(k + ": '" + v + "' in the checkpoint, '" + *n + "' now");
+  }
+  for (const auto& [k, v] : now)
+    if (!find(saved, k)) out.push_back(k + ": not in the checkpoint, '" + v + "' now");
+  return out;
+}
+
+/// Thrown by `Trainer::load` when a checkpoint was made with other settings than the trainer's.
+class IdentityMismatch : public Error {
+ public:
+  IdentityMismatch(const std::string& file, std::vector<std::string> differences, bool forceable)
+      : Error(file, 0, message(differences, forceable)), differences_(std::move(differences)), forceable_(forceable) {}
+  /// One line per field, as `identity_differences` says it.
+  const std::vector<std::string>& differences() const noexcept { return differences_; }
+  /// Whether `load` with force would load it: false when the networks' shapes, the optimizers'
+  /// kinds or the EMA differ, which no force makes fit.
+  bool forceable() const noexcept { return forceable_; }
+
+ private:
+  static std::string message(const std::vector<std::string>& d, bool forceable) {
+    std::string m = "the checkpoint was made with other settings than this run's (" + std::to_string(d.size()) +
+                    (d.size() == 1 ? " difference" : " differences") + "):";
+    for (size_t i = 0; i < d.size() && i < 12; ++i) m += "\n  " + d[i];
+    if (d.size() > 12) m += "\n  ... and " + std::to_string(d.size() - 12) + " more";
+    m += forceable ? "\nload it with force to accept the change"
+                   : "\nthe networks, optimizers or EMA differ, so it cannot be loaded into this trainer";
+    return m;
+  }
+  std::vector<std::string> differences_;
+  bool forceable_;
+};
+
+/// The identity a checkpoint of `Trainer::save` records, read without building a trainer
+/// (empty for a checkpoint written before identities were). Throws gan::Error naming the file
+/// when it is missing, damaged or not a checkpoint.
+namespace detail {
+inline Identity archive_identity(torch::serialize::InputArchive& root, const std::filesystem::path& checkpoint) {
+  torch::Tensor keys, values;
+  if (!root.try_read("identity_keys", keys) || !root.try_read("identity_values", values)) return {};
+  const auto k = io::tensor_strings(keys), v = io::tensor_strings(values);
+  if (k.size() != v.size()) throw Error(checkpoint.string(), 0, "its identity is malformed");
+  Identity id;
+  for (size_t i = 0; i < k.size(); ++i) id.emplace_back(k[i], v[i]);
+  return id;
+}
+}  // namespace detail
+
+inline Identity read_identity(const std::filesystem::path& checkpoint) {
+  torch::serialize::InputArchive root;
+  io::load_archive(checkpoint, root);
+  return detail::archive_identity(root, checkpoint);
+}
 
 /// Trains a conditional GAN made of an architecture, an adversarial loss, a Lipschitz
 /// constraint, a conditioning strategy and an augmentation of the discriminator's input.
@@ -81,10 +158,20 @@ class Trainer {
   /// Noise for `n` samples from the trainer's generator, truncated to |z| <= ψ when ψ > 0.
   torch::Tensor noise(int64_t n, double truncation = 0.0);
 
-  /// Saves everything a resumed run needs: networks, optimizers, EMA, step and RNG. Atomic.
+  /// Saves everything a resumed run needs: networks, optimizers, EMA, step and RNG, and the
+  /// identity. Atomic and checksummed (gan/io/archive.hpp): a failed write keeps the old file.
   void save(const std::filesystem::path& path) const;
-  /// Restores what `save` wrote; the trainer must have been made with the same spec.
-  void load(const std::filesystem::path& path);
+  /// Restores what `save` wrote. A checkpoint whose identity differs from this trainer's throws
+  /// `IdentityMismatch` naming each field; `force` accepts every difference but the networks'
+  /// shapes. A damaged file throws `io::ChecksumError`.
+  void load(const std::filesystem::path& path, bool force = false);
+
+  /// Fields the caller adds to the identity that checkpoints record and `load` compares: e.g. a
+  /// dataset's fingerprint, or the run's options.
+  void set_identity(Identity fields) { extra_identity_ = std::move(fields); }
+  /// The parameters' and buffers' shapes of both networks, the policies, the optimizers, then
+  /// the fields of `set_identity`.
+  Identity identity() const;
 
   Generator& generator() { return g_; }
   Discriminator& discriminator() { return d_; }
@@ -116,6 +203,7 @@ class Trainer {
   Ema ema_;
   at::Generator rng_;
   int64_t step_ = 0;
+  Identity extra_identity_;
 };
 
 }  // namespace gan

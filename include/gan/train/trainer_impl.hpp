@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <functional>
+#include <typeinfo>
 
 namespace gan {
 
@@ -255,6 +256,12 @@ void Trainer<A, L, R, C, G>::save(const std::filesystem::path& path) const {
   opt_g_->save(og);
   opt_d_->save(od);
   root.write("format", torch::tensor(int64_t{1}), true);
+  {
+    std::vector<std::string> keys, values;
+    for (const auto& [k, v] : identity()) keys.push_back(k), values.push_back(v);
+    root.write("identity_keys", io::string_tensor(keys), true);
+    root.write("identity_values", io::string_tensor(values), true);
+  }
   root.write("step", torch::tensor(step_), true);
   root.write("rng", rng_.get_state(), true);
   root.write("generator", g);
@@ -270,17 +277,56 @@ void Trainer<A, L, R, C, G>::save(const std::filesystem::path& path) const {
     augment_.save(a);
     root.write("augmentation", a);
   }
-  io::write_atomically(path, [&](const std::string& tmp) { root.save_to(tmp); });
+  io::save_archive(path, root);
 }
 
 template <Architecture A, loss::AdversarialLoss L, regularizer::LipschitzConstraint R,
           conditioning::Conditioning C, augment::Augmentation G>
-void Trainer<A, L, R, C, G>::load(const std::filesystem::path& path) {
+Identity Trainer<A, L, R, C, G>::identity() const {
+  Identity id;
+  auto shape = [](const torch::Tensor& t) {
+    std::string s;
+    for (auto d : t.sizes()) s += (s.empty() ? "" : "x") + std::to_string(d);
+    return s.empty() ? std::string("scalar") : s;
+  };
+  for (const auto& [net, module] : {std::pair<std::string, const torch::nn::Module*>{"generator", g_.get()},
+                                    std::pair<std::string, const torch::nn::Module*>{"discriminator", d_.get()}}) {
+    for (const auto& p : module->named_parameters()) id.emplace_back(net + "." + p.key(), shape(p.value()));
+    for (const auto& b : module->named_buffers()) id.emplace_back(net + "." + b.key(), shape(b.value()));
+  }
+  id.emplace_back("policy.architecture", c10::demangle(typeid(A).name()));
+  id.emplace_back("policy.loss", c10::demangle(typeid(L).name()));
+  id.emplace_back("policy.constraint", c10::demangle(typeid(R).name()));
+  id.emplace_back("policy.conditioning", c10::demangle(typeid(C).name()));
+  id.emplace_back("policy.augmentation", c10::demangle(typeid(G).name()));
+  for (const auto& [name, o] : {std::pair{"g_optimizer", options_.g_optimizer()}, std::pair{"d_optimizer", options_.d_optimizer()}})
+    id.emplace_back(name, o.kind() == OptimizerOptions::Kind::adam ? "adam" : "rmsprop");
+  id.emplace_back("ema", ema_.enabled() ? "on" : "off");
+  for (const auto& f : extra_identity_) id.push_back(f);
+  return id;
+}
+
+template <Architecture A, loss::AdversarialLoss L, regularizer::LipschitzConstraint R,
+          conditioning::Conditioning C, augment::Augmentation G>
+void Trainer<A, L, R, C, G>::load(const std::filesystem::path& path, bool force) {
   TORCH_CHECK_VALUE(std::filesystem::exists(path), "checkpoint ", path.string(),
                     " does not exist");
+  torch::serialize::InputArchive root;
+  io::load_archive(path, root, options_.device());
+  if (const auto saved = detail::archive_identity(root, path); !saved.empty()) {
+    const auto now = identity();
+    if (auto diff = identity_differences(saved, now); !diff.empty()) {
+      // The networks' shapes, the optimizers' kinds and the EMA decide what the file holds: no
+      // force loads them into another trainer.
+      bool structural = false;
+      for (const auto& line : diff)
+        for (const char* field : {"generator.", "discriminator.", "g_optimizer:", "d_optimizer:", "ema:"})
+          structural = structural || line.rfind(field, 0) == 0;
+      if (structural || !force) throw IdentityMismatch(path.string(), std::move(diff), !structural);
+    }
+  }
   try {
-    torch::serialize::InputArchive root, g, d, og, od, ema;
-    root.load_from(path.string(), options_.device());
+    torch::serialize::InputArchive g, d, og, od, ema;
     torch::Tensor step, rng;
     root.read("step", step, true);
     root.read("rng", rng, true);
