@@ -8,6 +8,7 @@
 
 #include <gan/metrics/fid.hpp>
 #include <gan/metrics/fid_inception.hpp>
+#include <gan/metrics/fid_stats.hpp>
 #include <gan/metrics/image_sets.hpp>
 #include <gan/metrics/prdc.hpp>
 
@@ -22,6 +23,12 @@ void FidOptions::validate() {
   check_device(device);
   if (n < 0 || batch <= 0 || kid_subsets <= 0 || kid_size < 2 || real_size < 0 || k < 0)
     throw std::invalid_argument("--n, --real-size and --prdc-k must be >= 0, --batch and --kid-subsets > 0, --kid-subset-size >= 2");
+  const bool real_npz = fs::path(real).extension() == ".npz", fake_npz = fs::path(fake).extension() == ".npz";
+  if ((real_npz || fake_npz) && !real_clusters.empty())
+    throw std::invalid_argument("--real-clusters needs images on both sides; a .npz side holds statistics only");
+  if (real_npz && !save_stats.empty()) throw std::invalid_argument("--save-stats writes REAL's statistics, but REAL is already a .npz");
+  if (!save_stats.empty() && fs::path(save_stats).extension() != ".npz")
+    throw std::invalid_argument("--save-stats " + save_stats + ": give a file name ending in .npz");
   if (features == "classifier" && classifier.empty())
     throw std::invalid_argument("--features classifier needs --classifier DIR (a folder made by aerogan classify)");
 }
@@ -64,10 +71,12 @@ int run(const FidOptions& o) {
   }
 
   // The sets are listed after the feature space is known, so a missing weights file is said first.
-  const auto rs = m::list_image_set(o.real, o.real_dir, o.real_class, "REAL");
-  const auto fs_ = m::list_image_set(o.fake, o.fake_dir, o.fake_class, "FAKE");
+  // A side may be statistics (.npz): then only the overall distance is taken.
+  const bool real_npz = fs::path(o.real).extension() == ".npz", fake_npz = fs::path(o.fake).extension() == ".npz";
+  const auto rs = real_npz ? m::ImageSet{} : m::list_image_set(o.real, o.real_dir, o.real_class, "REAL");
+  const auto fs_ = fake_npz ? m::ImageSet{} : m::list_image_set(o.fake, o.fake_dir, o.fake_class, "FAKE");
   for (const auto& [side, what] : {std::pair{&rs, "REAL"}, std::pair{&fs_, "FAKE"}})
-    if (o.n > 0 && int64_t(side->size()) < o.n)
+    if (!(side == &rs ? real_npz : fake_npz) && o.n > 0 && int64_t(side->size()) < o.n)
       throw std::invalid_argument(std::string(what) + " '" + (side == &rs ? o.real : o.fake) + "' has " +
                                   std::to_string(side->size()) + " images, fewer than --n " + std::to_string(o.n) +
                                   " (lower --n or add images)");
@@ -90,8 +99,10 @@ int run(const FidOptions& o) {
     const int64_t first = is_real ? o.real_size : 0;
     const auto t0 = std::chrono::steady_clock::now();
     bool cached = false;
+    std::string problem;
     const auto values = cache.features(files, space + "|first=" + std::to_string(first),
-                                       [&](const std::vector<fs::path>& f) { return extract(f, first); }, &cached);
+                                       [&](const std::vector<fs::path>& f) { return extract(f, first); }, &cached, &problem);
+    if (!problem.empty()) std::cerr << "warning: the feature cache was not used (" << problem << "); computed again\n";
     if (cached)
       std::cout << name << ": " << files.size() << " images, features from the cache " << cache.dir().string() << "\n";
     else
@@ -102,20 +113,50 @@ int run(const FidOptions& o) {
     for (auto i : used) row.emplace(i, int64_t(row.size()));
     return std::pair{values.to(at::kDouble).contiguous(), row};
   };
-  const auto [fr, real_row] = side_features(rs, true, "real");
-  const auto [ff, fake_row] = side_features(fs_, false, "fake");
   using Mat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-  const Eigen::MatrixXd all_r = Eigen::Map<const Mat>(fr.data_ptr<double>(), fr.size(0), fr.size(1));
-  const Eigen::MatrixXd all_f = Eigen::Map<const Mat>(ff.data_ptr<double>(), ff.size(0), ff.size(1));
+  auto matrix_of = [&](const m::ImageSet& side, bool is_real, const char* name) {
+    const auto [t, row] = side_features(side, is_real, name);
+    return std::pair{Eigen::MatrixXd(Eigen::Map<const Mat>(t.data_ptr<double>(), t.size(0), t.size(1))), row};
+  };
+  const auto [all_r, real_row] = real_npz ? std::pair{Eigen::MatrixXd(), std::map<size_t, int64_t>{}} : matrix_of(rs, true, "real");
+  const auto [all_f, fake_row] = fake_npz ? std::pair{Eigen::MatrixXd(), std::map<size_t, int64_t>{}} : matrix_of(fs_, false, "fake");
   auto rows_of = [](const Eigen::MatrixXd& x, const std::vector<size_t>& idx, const std::map<size_t, int64_t>& row) {
     Eigen::MatrixXd out(Eigen::Index(idx.size()), x.cols());
     for (size_t k = 0; k < idx.size(); ++k) out.row(Eigen::Index(k)) = x.row(row.at(idx[k]));
     return out;
   };
+  const int64_t dims = real_npz ? all_f.cols() : all_r.cols();
   const std::string label = o.features == "inception" ? "FID (Inception pool3, 2048-d)"
                                                        : "Frechet distance (classifier features, " + layer + ", " +
-                                                             std::to_string(all_r.cols()) + "-d; not comparable to published FIDs)";
+                                                             std::to_string(dims) + "-d; not comparable to published FIDs)";
+  if (!o.save_stats.empty()) {
+    m::write_fid_stats(o.save_stats, m::gaussian_stats(rows_of(all_r, pairs.front().real, real_row)));
+    std::cout << "wrote the statistics of REAL (" << pairs.front().real.size() << " images, " << dims << "-d) to " << o.save_stats << "\n";
+  }
   m::DistanceTable table;
+  if (real_npz || fake_npz) {
+    // Statistics on a side: the overall distance only (KID and PRDC need the features themselves).
+    auto stats = [&](bool npz, const std::string& file, const Eigen::MatrixXd& x, const std::vector<size_t>& idx,
+                     const std::map<size_t, int64_t>& row, const char* name) {
+      if (!npz) return m::gaussian_stats(rows_of(x, idx, row));
+      auto s = m::read_fid_stats(file);
+      std::cout << name << ": statistics from " << file << " (" << s.mu.size() << "-d)\n";
+      return s;
+    };
+    const auto a = stats(real_npz, o.real, all_r, pairs.front().real, real_row, "real");
+    const auto b = stats(fake_npz, o.fake, all_f, pairs.front().fake, fake_row, "fake");
+    if (a.mu.size() != b.mu.size())
+      throw std::invalid_argument("the two sides have " + std::to_string(a.mu.size()) + "-d and " + std::to_string(b.mu.size()) +
+                                  "-d statistics: they come from other feature spaces");
+    m::DistanceRow row{o.real, o.fake, o.features, real_npz ? 0 : int64_t(pairs.front().real.size()),
+                       fake_npz ? 0 : int64_t(pairs.front().fake.size())};
+    row.fid = m::frechet_distance(a, b);
+    row.cluster = "all";
+    std::cout << std::setprecision(6) << label << ": " << row.fid << "\n(one side is statistics: no KID, precision or recall)\n";
+    table.rows.push_back(row);
+    if (!o.out.empty()) table.write(o.out);
+    return 0;
+  }
   for (const auto& p : pairs) {
     const auto xr = rows_of(all_r, p.real, real_row), xf = rows_of(all_f, p.fake, fake_row);
     m::DistanceRow row{o.real, o.fake, o.features, xr.rows(), xf.rows()};

@@ -197,11 +197,11 @@ struct ClusterOptions {
 
 struct FidOptions {
   std::string real, fake, features = "inception", weights, classifier, out, cache_dir, device = "cpu", layer = "auto";
-  std::string real_dir, fake_dir, real_clusters;
+  std::string real_dir, fake_dir, real_clusters, save_stats;
   int64_t n = 512, batch = 50, real_class = -1, fake_class = -1, kid_subsets = 100, kid_size = 1000, real_size = 0, k = 3;
   static std::string caption() {
     return "aerogan fid REAL FAKE: Fréchet distance (FID), KID, and precision, recall, density and coverage between two image sets.\n"
-           "REAL and FAKE are folders of images or labels CSVs";
+           "REAL and FAKE are folders of images or labels CSVs, or pytorch-fid statistics (.npz: mu, sigma)";
   }
   void describe(OptionSet& s) {
     s.add("real", &real, "the real set (folder or CSV)").positional("real")
@@ -213,6 +213,7 @@ struct FidOptions {
         .add("real-data-dir", &real_dir, "folder the real CSV's file names are relative to (default: the CSV's folder)")
         .add("fake-data-dir", &fake_dir, "folder the fake CSV's file names are relative to (default: the CSV's folder)")
         .add("real-size", &real_size, "resize the real images to this size first, as the GAN's training saw them (train.py's Resize(img_size)), so the distance does not measure the resize (0: as they are)")
+        .add("save-stats", &save_stats, "also write the statistics (mu, sigma) of REAL's features to this .npz, as pytorch-fid's --save-stats: it can be REAL of a later run, here or in pytorch-fid")
         .add("real-clusters", &real_clusters, "filename,cluster CSV of the real set (clusters.csv): adds the distance per cluster, each cluster's real members against the fakes of that label")
         .add("n", &n, "images per side, drawn with a fixed seed (the paper: 512; 0: all)")
         .add("real-class", &real_class, "with a CSV: only this class of the real set (-1: all)")

@@ -401,6 +401,15 @@ check "the Fréchet distance of a set to itself is 0" 'awk -F, "NR == 2 { exit !
 out=$("$bin" fid data/labels.csv pipe/gans/vanilla/generated --features classifier --classifier pipe/classifier --n 30 --out fid/gen.csv 2>&1)
 check "the Fréchet distance to generated images is positive, and features are cached" \
   'awk -F, "NR == 2 { exit !(\$6 > 0) }" fid/gen.csv && grep -q "real: 30 images, features from the cache" <<<"$out"'
+for f in fid/fid-cache/*.pt; do fsize=$(stat -c %s "$f"); printf '\x00\x01' | dd of="$f" bs=1 seek=$((fsize / 2)) conv=notrunc 2>/dev/null; done
+out=$("$bin" fid data/labels.csv pipe/gans/vanilla/generated --features classifier --classifier pipe/classifier --n 30 --out fid/gen2.csv 2>&1); rc=$?
+check "a damaged feature cache is computed again with a warning, to the same distance" \
+  '[ $rc -eq 0 ] && grep -q "warning: the feature cache was not used (.*damaged" <<<"$out" && [ "$(sed -n 2p fid/gen.csv | cut -d, -f6)" = "$(sed -n 2p fid/gen2.csv | cut -d, -f6)" ]'
+"$bin" fid data/labels.csv pipe/gans/vanilla/generated --features classifier --classifier pipe/classifier --n 30 --save-stats fid/real.npz --out fid/s1.csv >/dev/null 2>&1
+out=$("$bin" fid fid/real.npz pipe/gans/vanilla/generated --features classifier --classifier pipe/classifier --n 30 --out fid/s2.csv 2>&1); rc=$?
+check "--save-stats writes pytorch-fid's statistics, and a .npz side gives the same distance" \
+  '[ $rc -eq 0 ] && [ -s fid/real.npz ] && grep -q "real: statistics from fid/real.npz" <<<"$out" && awk -F, "FNR == 2 { v[NR > FNR] = \$6 } END { d = v[0] - v[1]; exit !(v[0] > 0 && d < 1e-6 * v[0] && -d < 1e-6 * v[0]) }" fid/s1.csv fid/s2.csv'
+expect_error "a .npz side cannot have clusters" 2 "--real-clusters needs images on both sides" -- "$bin" fid fid/real.npz pipe/gans/vanilla/generated --features classifier --classifier pipe/classifier --real-clusters pipe/clusters/clusters.csv
 expect_error "fid without the Inception weights says where to get them" 1 "github.com/mseitzer/pytorch-fid/releases" -- env -u GAN_FID_WEIGHTS HOME="$PWD/nohome" TORCH_HOME="$PWD/nohome" "$bin" fid data/images gen/images
 expect_error "fid with a missing weights file names it" 1 "nope.pth" -- "$bin" fid data/images gen/images --weights nope.pth
 expect_error "fid rejects a set with fewer images than --n" 2 "has 10 images, fewer than --n 50" -- "$bin" fid data/images gen/images --features classifier --classifier pipe/classifier --n 50

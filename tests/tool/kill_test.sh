@@ -19,10 +19,22 @@ args=(--labels data/labels.csv --img-size 32 --batch-size 16 --g-width 32 --d-wi
       --variant wgan-gp --disc-repeats 2 --ema 0.9 --checkpoint-nr 1 --n-epochs 12 --out out)
 "$bin" train "${args[@]}" --model-name straight >/dev/null 2>&1 || { echo "FAILED: the straight run"; exit 1; }
 
-# The same run, killed again and again: after a delay of 0.0-2.0 s from a fixed LCG, or, every
-# other time, as soon as a checkpoint's temporary file appears (inside its write).
+# The same run, killed again and again. First once it has written a checkpoint, so that there is
+# a `latest` to keep; then after a delay of 0.0-2.0 s from a fixed LCG, or, every other time, as
+# soon as a checkpoint's temporary file appears (inside its write). Each wait is bounded in time,
+# not in loop turns, so a slow machine only makes the kills later.
+wait_for() {  # wait_for SECONDS GLOB: until a file matches GLOB (or the time is up)
+  local until=$((SECONDS + $1))
+  while ((SECONDS < until)); do compgen -G "$2" >/dev/null && return 0; done
+  return 1
+}
 seed=12345
 loadable=1 started=0 inside=0
+"$bin" train "${args[@]}" --model-name killed --resume >/dev/null 2>&1 &
+pid=$!
+wait_for 120 "out/killed/checkpoints/latest"
+kill -9 "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
 deadline=$((SECONDS + 240))
 for ((k = 1; k <= kills && SECONDS < deadline; ++k)); do
   seed=$(((seed * 1103515245 + 12345) % 2147483648))
@@ -32,8 +44,8 @@ for ((k = 1; k <= kills && SECONDS < deadline; ++k)); do
   pid=$!
   if ((k % 2)); then
     sleep "$extra$delay"
-  else  # wait for a checkpoint write to be under way (its temporary file), then kill inside it
-    for ((i = 0; i < 200000; ++i)); do compgen -G "out/killed/checkpoints/*.tmp.*" >/dev/null && break; done
+  else  # inside a checkpoint write: as soon as its temporary file is there
+    wait_for 60 "out/killed/checkpoints/*.tmp.*"
   fi
   kill -9 "$pid" 2>/dev/null
   wait "$pid" 2>/dev/null
@@ -43,8 +55,10 @@ for ((k = 1; k <= kills && SECONDS < deadline; ++k)); do
     name=$(cat out/killed/checkpoints/latest)
     if ! "$bin" generate --model out/killed --n 2 --out "gen_$k" >/dev/null 2>&1; then
       loadable=0
-      echo "after kill $k (at ${extra}${delay} s): latest names '$name', which does not load"
+      echo "after kill $k: latest names '$name', which does not load"
     fi
+  else
+    echo "after kill $k: no latest"
   fi
 done
 [ $started = 1 ] && [ $loadable = 1 ] && ok "after each of $((k - 1)) kills -9 ($inside inside a write), latest names a checkpoint that loads" || bad "latest is loadable after every kill"

@@ -24,6 +24,7 @@
 /// @endcode
 
 #include <gan/error.hpp>
+#include <gan/io/zip.hpp>
 
 #include <algorithm>
 #include <array>
@@ -570,105 +571,6 @@ inline void flatten(const Ref& d, const std::string& prefix, StateDict& out, int
   }
 }
 
-/// A ZIP entry: where its data starts and how long it is.
-struct ZipEntry {
-  uint64_t data_offset = 0, size = 0;
-};
-
-inline uint64_t get_le(const char* p, int n) {
-  uint64_t v = 0;
-  for (int k = n; k-- > 0;) v = (v << 8) | static_cast<unsigned char>(p[k]);
-  return v;
-}
-
-/// Reads the central directory of a ZIP archive of stored entries (zip64 understood).
-inline std::map<std::string, ZipEntry> read_zip_directory(std::istream& in, uint64_t file_size) {
-  // End of central directory: 22 bytes plus a comment of up to 65535 bytes, at the end.
-  const uint64_t tail_len = std::min<uint64_t>(file_size, 22 + 65535);
-  std::string tail(tail_len, '\0');
-  in.seekg(static_cast<std::streamoff>(file_size - tail_len));
-  read_exact(in, tail.data(), tail_len, "the zip directory");
-  std::size_t eocd = std::string::npos;
-  for (std::size_t k = tail_len >= 22 ? tail_len - 22 + 1 : 0; k-- > 0;)
-    if (get_le(tail.data() + k, 4) == 0x06054b50) {
-      eocd = k;
-      break;
-    }
-  if (eocd == std::string::npos)
-    throw Failure("truncated: no zip end-of-central-directory record (the file is cut short or is not a zip archive)");
-  const char* e = tail.data() + eocd;
-  uint64_t count = get_le(e + 10, 2), cd_size = get_le(e + 12, 4), cd_offset = get_le(e + 16, 4);
-  if (count == 0xFFFF || cd_size == 0xFFFFFFFF || cd_offset == 0xFFFFFFFF) {
-    // zip64: the locator sits right before the end record and points at the zip64 end record.
-    if (eocd < 20 || get_le(tail.data() + eocd - 20, 4) != 0x07064b50)
-      throw Failure("malformed zip: zip64 end-of-central-directory locator missing");
-    const uint64_t rec = get_le(tail.data() + eocd - 20 + 8, 8);
-    if (rec + 56 > file_size) throw Failure("truncated: zip64 end record past the end of the file");
-    std::array<char, 56> r{};
-    in.seekg(static_cast<std::streamoff>(rec));
-    read_exact(in, r.data(), 56, "the zip64 end record");
-    if (get_le(r.data(), 4) != 0x06064b50) throw Failure("malformed zip: bad zip64 end record");
-    count = get_le(r.data() + 32, 8);
-    cd_size = get_le(r.data() + 40, 8);
-    cd_offset = get_le(r.data() + 48, 8);
-  }
-  if (cd_offset + cd_size > file_size) throw Failure("truncated: the zip central directory lies past the end of the file");
-  std::string cd(cd_size, '\0');
-  in.seekg(static_cast<std::streamoff>(cd_offset));
-  read_exact(in, cd.data(), cd_size, "the zip central directory");
-
-  std::map<std::string, ZipEntry> entries;
-  std::size_t p = 0;
-  for (uint64_t n = 0; n < count; ++n) {
-    if (p + 46 > cd.size() || get_le(cd.data() + p, 4) != 0x02014b50)
-      throw Failure("malformed zip: bad central directory entry " + std::to_string(n));
-    const char* h = cd.data() + p;
-    const uint64_t method = get_le(h + 10, 2);
-    uint64_t csize = get_le(h + 20, 4), usize = get_le(h + 24, 4);
-    const std::size_t name_len = get_le(h + 28, 2), extra_len = get_le(h + 30, 2), comment_len = get_le(h + 32, 2);
-    uint64_t local = get_le(h + 42, 4);
-    if (p + 46 + name_len + extra_len + comment_len > cd.size())
-      throw Failure("malformed zip: central directory entry " + std::to_string(n) + " overruns");
-    std::string name(h + 46, name_len);
-    // zip64 extended information: only the fields whose 32-bit value is 0xFFFFFFFF, in order.
-    for (std::size_t x = 0; x + 4 <= extra_len;) {
-      const char* f = h + 46 + name_len + x;
-      const uint64_t id = get_le(f, 2), len = get_le(f + 2, 2);
-      if (x + 4 + len > extra_len) break;
-      if (id == 0x0001) {
-        std::size_t q = 4;
-        auto next = [&](uint64_t& v) {
-          if (v != 0xFFFFFFFF) return;
-          if (q + 8 > 4 + len) throw Failure("malformed zip: short zip64 extra field in " + name);
-          v = get_le(f + q, 8);
-          q += 8;
-        };
-        next(usize);
-        next(csize);
-        next(local);
-      }
-      x += 4 + len;
-    }
-    p += 46 + name_len + extra_len + comment_len;
-    if (method != 0)
-      throw Failure("unsupported zip entry " + name + ": compressed (method " + std::to_string(method) +
-                    "); torch.save writes stored entries");
-    // The data follows the local header, whose extra field (torch pads to 64 bytes) may differ.
-    std::array<char, 30> lh{};
-    if (local + 30 > file_size) throw Failure("truncated: zip entry " + name + " lies past the end of the file");
-    in.seekg(static_cast<std::streamoff>(local));
-    read_exact(in, lh.data(), 30, "a zip local header");
-    if (get_le(lh.data(), 4) != 0x04034b50) throw Failure("malformed zip: bad local header of " + name);
-    ZipEntry entry;
-    entry.data_offset = local + 30 + get_le(lh.data() + 26, 2) + get_le(lh.data() + 28, 2);
-    entry.size = usize;
-    if (entry.data_offset + entry.size > file_size)
-      throw Failure("truncated: the data of zip entry " + name + " runs past the end of the file");
-    entries[name] = entry;
-  }
-  return entries;
-}
-
 inline std::shared_ptr<std::vector<char>> read_span(std::istream& in, uint64_t offset, uint64_t n,
                                                     const char* what) {
   auto buf = std::make_shared<std::vector<char>>(n);
@@ -678,7 +580,11 @@ inline std::shared_ptr<std::vector<char>> read_span(std::istream& in, uint64_t o
 }
 
 inline Ref read_zip(std::istream& in, uint64_t file_size) {
-  const auto entries = read_zip_directory(in, file_size);
+  const auto entries = io::read_zip_directory(in, file_size);
+  for (const auto& [name, e] : entries)
+    if (e.method != 0)
+      throw Failure("unsupported zip entry " + name + ": compressed (method " + std::to_string(e.method) +
+                    "); torch.save writes stored entries");
   std::string prefix;
   bool found = false;
   for (const auto& [name, entry] : entries) {
@@ -695,7 +601,7 @@ inline Ref read_zip(std::istream& in, uint64_t file_size) {
     if (std::string(b->begin(), b->end()) != "little")
       throw Failure("unsupported byte order '" + std::string(b->begin(), b->end()) + "' (only little-endian is read)");
   }
-  const ZipEntry& pkl = entries.at(prefix + "data.pkl");
+  const io::ZipEntry& pkl = entries.at(prefix + "data.pkl");
   auto pkl_bytes = read_span(in, pkl.data_offset, pkl.size, "data.pkl");
   std::istringstream pin(std::string(pkl_bytes->begin(), pkl_bytes->end()));
   std::map<std::string, Ref> storages;

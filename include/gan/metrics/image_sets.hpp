@@ -170,16 +170,17 @@ void for_each_image_batch(const std::vector<std::filesystem::path>& files, int64
 
 /// Features of file lists, cached as features files under one folder. The key of a list is
 /// `space` (what identifies the feature space: network, weights file, layer, input size) and
-/// every file's stamp; an unreadable cache file is computed again.
+/// every file's stamp; a damaged (checksum) or unreadable cache file is computed again.
 class FeatureCache {
  public:
   explicit FeatureCache(std::filesystem::path dir) : dir_(std::move(dir)) {}
 
   /// The features [files, d] of `files` in `space`: from the cache, or `extract(files)` (then
-  /// stored). `from_cache` says which.
+  /// stored). `from_cache` says which; `problem`, why a cache file that was there was not used
+  /// (damaged or unreadable; empty otherwise).
   at::Tensor features(const std::vector<std::filesystem::path>& files, const std::string& space,
                       const std::function<at::Tensor(const std::vector<std::filesystem::path>&)>& extract,
-                      bool* from_cache = nullptr) const {
+                      bool* from_cache = nullptr, std::string* problem = nullptr) const {
     std::string key = space;
     for (const auto& f : files) key += '|' + file_stamp(f);
     const auto file = path_of(key);
@@ -191,8 +192,8 @@ class FeatureCache {
           if (from_cache) *from_cache = true;
           return f.values;
         }
-      } catch (const std::exception&) {
-        // an unreadable cache file is made again
+      } catch (const std::exception& e) {
+        if (problem) *problem = e.what();  // a damaged or unreadable cache file is made again
       }
     }
     auto values = extract(files);
