@@ -38,8 +38,10 @@
 #include <gan/regularizer/gradient_penalty.hpp>
 #include <gan/regularizer/lipschitz_constraint.hpp>
 #include <gan/regularizer/weight_clipping.hpp>
+#include <gan/train/autocast.hpp>
 #include <gan/train/classifier.hpp>
 #include <gan/train/ema.hpp>
+#include <gan/train/host_reads.hpp>
 #include <gan/train/options.hpp>
 #include <gan/train/trainer.hpp>
 #include <gan/train/trainer_impl.hpp>

@@ -100,7 +100,7 @@ TEST(GradientPenalty, EqualsClosedForm) {
     norm_sum += norm;
   }
   EXPECT_NEAR(p.value.item<double>(), 10.0 * sum / n, 1e-10);
-  EXPECT_NEAR(p.grad_norm, norm_sum / n, 1e-10);
+  EXPECT_NEAR(p.grad_norm.item<double>(), norm_sum / n, 1e-10);
 
   // Not the paper code's version, which takes one norm of the batch-mean gradient.
   auto mixed = (eps * real + (1 - eps) * fake);

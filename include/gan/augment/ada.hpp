@@ -47,7 +47,7 @@ struct AdaOptions {
 inline at::Tensor ada_pipeline(const at::Tensor& x, double p, at::Generator& rng, double max_translation = 0.125) {
   if (p <= 0) return x;
   const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
-  const auto f = at::TensorOptions(at::kFloat);
+  const auto f = at::TensorOptions(at::kFloat).device(rng.device());
   const auto dev = x.device();
   const auto u = [&](at::IntArrayRef shape) { return at::rand(shape, rng, f); };
   const auto g = [&](at::IntArrayRef shape) { return at::randn(shape, rng, f); };

@@ -8,6 +8,8 @@
 ///
 /// A policy is a type with
 ///   torch::Tensor operator()(const torch::Tensor& images, at::Generator& rng);
+/// (`rng` is the trainer's generator, made on the trainer's device: draw with
+/// `TensorOptions().device(rng.device())` so that nothing is copied from the host per step)
 /// and, optionally (found through `requires`):
 ///   void observe(const torch::Tensor& real_scores);   // D's raw outputs on the reals, after
 ///                                                      // each critic step (ADA adapts p here)

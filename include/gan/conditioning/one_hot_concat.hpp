@@ -10,7 +10,10 @@ namespace gan::conditioning {
 
 namespace detail {
 inline at::Tensor one_hot(const at::Tensor& labels, int64_t n, const at::TensorOptions& o) {
-  return at::one_hot(labels.to(at::kLong), n).to(o);
+  // A scatter, not at::one_hot: that reads the labels' min and max to the host on every call
+  // (a wait per call on CUDA); the trainer checks them once (Trainer::check_labels).
+  const auto l = labels.to(at::kLong);
+  return at::zeros({l.size(0), n}, o).scatter_(1, l.unsqueeze(1), 1);
 }
 }  // namespace detail
 

@@ -23,13 +23,13 @@ struct GradientPenalty {
                       " and fake ", fake.sizes(), " differ in shape");
     std::vector<int64_t> eps_shape(real.dim(), 1);
     eps_shape[0] = real.size(0);
-    auto eps = at::rand(eps_shape, rng, at::TensorOptions(at::kFloat)).to(real.options());
+    auto eps = at::rand(eps_shape, rng, at::TensorOptions(at::kFloat).device(rng.device())).to(real.options());
     auto mixed = (eps * real.detach() + (1 - eps) * fake.detach()).requires_grad_(true);
     auto scores = critic(mixed);
     auto grad = torch::autograd::grad({scores.sum()}, {mixed}, {}, /*retain_graph=*/true,
                                       /*create_graph=*/true)[0];
     auto norms = grad.flatten(1).norm(2, 1);
-    return {weight * (norms - 1).square().mean(), norms.mean().item<double>()};
+    return {weight * (norms - 1).square().mean(), norms.mean().detach()};
   }
   void after_discriminator_step(torch::nn::Module&) const {}
 

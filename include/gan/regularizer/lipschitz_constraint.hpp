@@ -20,16 +20,18 @@ using Critic = std::function<at::Tensor(const at::Tensor& images)>;
 struct Penalty {
   /// The scalar added to the discriminator's loss; undefined for none.
   at::Tensor value;
-  /// The mean per-sample gradient norm it measured; NaN when it measured none.
-  double grad_norm = std::numeric_limits<double>::quiet_NaN();
+  /// The mean per-sample gradient norm it measured, a 0-dim tensor on the critic's device
+  /// (left there: the trainer reads it when its statistics are asked for); undefined when it
+  /// measured none.
+  at::Tensor grad_norm;
 };
 
 /// A Lipschitz constraint on the critic.
 ///
 /// Requirements:
 /// - `r.penalty(critic, real, fake, rng)` returns the `Penalty` for this discriminator step;
-///   `real` and `fake` are image batches of the same shape, `rng` is the trainer's CPU
-///   generator (use it for every random draw, so that runs are reproducible);
+///   `real` and `fake` are image batches of the same shape, `rng` is the trainer's
+///   generator, on the trainer's device (use it for every random draw, so that runs are reproducible);
 /// - `r.after_discriminator_step(d)` runs after each optimizer step of the discriminator `d`
 ///   (weight clipping projects the weights there), and may do nothing.
 template <class R>

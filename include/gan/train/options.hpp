@@ -9,8 +9,10 @@
 
 #include <gan/nn/init.hpp>
 
+#include <limits>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace gan {
 
@@ -48,6 +50,15 @@ struct OptimizerOptions {
   }
 };
 
+/// The arithmetic of the training step's forward passes.
+enum class Precision {
+  fp32,  ///< float throughout
+  /// bfloat16 autocast of the forward passes (convolutions and matrix products in bf16, the
+  /// rest as autocast decides); the weights, their gradients and the optimizers' state stay
+  /// float, and the losses are computed in float.
+  bf16
+};
+
 /// Options of `Trainer`.
 struct TrainerOptions {
   /// Discriminator steps per generator step (the paper's `disc_repeats`).
@@ -66,6 +77,8 @@ struct TrainerOptions {
   /// generator forward less per step) instead of drawing fresh noise and running G again, as
   /// the paper's code does (train.py:221-223). Off: the paper's step.
   TORCH_ARG(bool, reuse_fakes) = false;
+  /// The forward passes' arithmetic in the training step (sampling stays float).
+  TORCH_ARG(Precision, precision) = Precision::fp32;
 };
 
 /// What one `Trainer::step` measured.
@@ -88,5 +101,47 @@ struct StepStats {
   /// Which loss was not finite ("discriminator" or "generator"), empty when all were.
   std::string diverged;
 };
+
+/// What one `Trainer::step_deferred` computed, left on the trainer's device: nothing of it has
+/// been read to the host. `read` (or `read_all` for many steps, with one copy) makes the
+/// `StepStats`.
+struct DeferredStats {
+  int64_t step = 0;
+  /// 0-dim tensors on the trainer's device; undefined where `StepStats` has NaN.
+  torch::Tensor d_loss, g_loss, penalty, grad_norm, wasserstein;
+  /// Whether every discriminator loss, and the generator's loss, was finite (0-dim bool).
+  torch::Tensor d_finite, g_finite;
+  /// The augmentation's probability after the step (held on the host; NaN without one).
+  double augment_p = std::numeric_limits<double>::quiet_NaN();
+};
+
+/// The `StepStats` of deferred steps, read from the device in one copy.
+inline std::vector<StepStats> read_all(const std::vector<DeferredStats>& steps) {
+  if (steps.empty()) return {};
+  constexpr int kFields = 7;
+  std::vector<torch::Tensor> parts;
+  parts.reserve(steps.size() * kFields);
+  const auto device = steps.front().d_loss.device();
+  const auto nan = torch::full({}, std::numeric_limits<double>::quiet_NaN(), torch::TensorOptions(torch::kDouble).device(device));
+  for (const auto& s : steps)
+    for (const auto* t : {&s.d_loss, &s.g_loss, &s.penalty, &s.grad_norm, &s.wasserstein, &s.d_finite, &s.g_finite})
+      parts.push_back(t->defined() ? t->detach().to(torch::kDouble).reshape({}) : nan);
+  const auto host = torch::stack(parts).cpu();
+  const double* v = host.data_ptr<double>();
+  std::vector<StepStats> out(steps.size());
+  for (size_t i = 0; i < steps.size(); ++i, v += kFields) {
+    auto& o = out[i];
+    o.step = steps[i].step;
+    o.d_loss = v[0], o.g_loss = v[1], o.penalty = v[2], o.grad_norm = v[3], o.wasserstein = v[4];
+    o.augment_p = steps[i].augment_p;
+    const bool d_ok = v[5] != 0, g_ok = v[6] != 0;
+    o.finite = d_ok && g_ok;
+    o.diverged = !d_ok ? "discriminator" : !g_ok ? "generator" : "";
+  }
+  return out;
+}
+
+/// One deferred step's `StepStats` (one copy from the device).
+inline StepStats read(const DeferredStats& s) { return read_all({s}).front(); }
 
 }  // namespace gan

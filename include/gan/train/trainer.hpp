@@ -23,6 +23,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -94,7 +95,7 @@ namespace detail {
 inline Identity archive_identity(torch::serialize::InputArchive& root, const std::filesystem::path& checkpoint) {
   torch::Tensor keys, values;
   if (!root.try_read("identity_keys", keys) || !root.try_read("identity_values", values)) return {};
-  const auto k = io::tensor_strings(keys), v = io::tensor_strings(values);
+  const auto k = io::tensor_strings(keys.cpu()), v = io::tensor_strings(values.cpu());
   if (k.size() != v.size()) throw Error(checkpoint.string(), 0, "its identity is malformed");
   Identity id;
   for (size_t i = 0; i < k.size(); ++i) id.emplace_back(k[i], v[i]);
@@ -145,8 +146,24 @@ class Trainer {
 
   /// One generator step after `n_critic` discriminator steps on the batch `real` ([N, C, S, S]
   /// in [-1, 1]) with `labels` (integers in [0, num_classes), [N]). A non-finite loss is
-  /// reported in the result and its update is not applied.
+  /// reported in the result and its update is not applied. Reads the losses to the host (on
+  /// CUDA each read waits for the device).
   StepStats step(const torch::Tensor& real, const torch::Tensor& labels);
+
+  /// The same step with nothing read to the host: the losses stay on the device (read them with
+  /// `read_all`, e.g. once per logging interval), the labels' range is not checked (check the
+  /// dataset once with `check_labels`), and the noise is drawn on the device. Its numerics are
+  /// `step`'s: the same weights and losses from the same state. A non-finite loss cannot stop
+  /// its update here; it is recorded on the device, `diverged_step` says where, and `save`
+  /// refuses to write the networks it left.
+  DeferredStats step_deferred(const torch::Tensor& real, const torch::Tensor& labels);
+
+  /// Throws c10::ValueError unless every label lies in [0, num_classes) (one read).
+  void check_labels(const torch::Tensor& labels) const;
+
+  /// The first `step_deferred` (its `steps()` count) whose loss was not finite, or -1 (one read;
+  /// -1 without deferred steps). `load` clears it.
+  int64_t diverged_step() const;
 
   /// Generated images for `labels`, on the trainer's device, in [-1, 1].
   torch::Tensor sample(const torch::Tensor& labels, const SampleOptions& options = {});
@@ -160,10 +177,13 @@ class Trainer {
 
   /// Saves everything a resumed run needs: networks, optimizers, EMA, step and RNG, and the
   /// identity. Atomic and checksummed (gan/io/archive.hpp): a failed write keeps the old file.
+  /// Throws gan::Error, writing nothing, when a deferred step diverged (`diverged_step`).
   void save(const std::filesystem::path& path) const;
   /// Restores what `save` wrote. A checkpoint whose identity differs from this trainer's throws
   /// `IdentityMismatch` naming each field; `force` accepts every difference but the networks'
-  /// shapes. A damaged file throws `io::ChecksumError`.
+  /// shapes, the optimizers' kinds and the EMA. A checkpoint whose random state was made on
+  /// another kind of device (cpu, cuda) is such a difference ("rng_device"); forced, the noise
+  /// is reseeded from the seed and the step. A damaged file throws `io::ChecksumError`.
   void load(const std::filesystem::path& path, bool force = false);
 
   /// Fields the caller adds to the identity that checkpoints record and `load` compares: e.g. a
@@ -186,6 +206,9 @@ class Trainer {
 
  private:
   void check_batch(const torch::Tensor& real, const torch::Tensor& labels) const;
+  template <bool Deferred>
+  std::conditional_t<Deferred, DeferredStats, StepStats> run_step(const torch::Tensor& real,
+                                                                  const torch::Tensor& labels);
   void init_weights();
   nn::CriticOutput critic(const torch::Tensor& images, const torch::Tensor& labels);
   torch::Tensor generate(const torch::Tensor& z, const torch::Tensor& labels);
@@ -203,6 +226,7 @@ class Trainer {
   Ema ema_;
   at::Generator rng_;
   int64_t step_ = 0;
+  torch::Tensor diverged_at_;  ///< int64 0-dim on the device: the first deferred step that diverged, or -1
   Identity extra_identity_;
 };
 

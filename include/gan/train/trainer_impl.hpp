@@ -2,6 +2,7 @@
 /// @file
 /// Definitions of `Trainer`'s members (included at the end of trainer.hpp).
 
+#include <gan/train/autocast.hpp>
 #include <gan/train/trainer.hpp>
 
 #include <torch/utils.h>
@@ -11,6 +12,18 @@
 #include <typeinfo>
 
 namespace gan {
+
+namespace detail {
+/// A generator of random numbers on `device`, seeded with `seed`: the CPU's mt19937, or a copy
+/// of the device's default generator (CUDA's Philox) reseeded, so that nothing needs the CUDA
+/// headers here.
+inline at::Generator make_generator(const c10::Device& device, uint64_t seed) {
+  if (device.is_cpu()) return at::make_generator<at::CPUGeneratorImpl>(seed);
+  auto g = at::globalContext().defaultGenerator(device).clone();
+  g.set_current_seed(seed);
+  return g;
+}
+}  // namespace detail
 
 template <Architecture A, loss::AdversarialLoss L, regularizer::LipschitzConstraint R,
           conditioning::Conditioning C, augment::Augmentation G>
@@ -23,7 +36,7 @@ Trainer<A, L, R, C, G>::Trainer(NetworkSpec spec, TrainerOptions options, A arch
       constraint_(std::move(constraint)),
       conditioning_(std::move(conditioning)),
       augment_(std::move(augmentation)),
-      rng_(at::make_generator<at::CPUGeneratorImpl>(options_.seed())) {
+      rng_(detail::make_generator(options_.device(), options_.seed())) {
   TORCH_CHECK_VALUE(options_.n_critic() >= 1, "Trainer: n_critic must be >= 1, got ",
                     options_.n_critic());
   TORCH_CHECK_VALUE(options_.ema_decay() >= 0 && options_.ema_decay() < 1,
@@ -85,9 +98,22 @@ void Trainer<A, L, R, C, G>::check_batch(const torch::Tensor& real, const torch:
                                      : std::string("an undefined tensor"));
   TORCH_CHECK_VALUE(labels.size(0) == real.size(0), "Trainer: ", real.size(0), " images but ",
                     labels.size(0), " labels");
-  const auto lo = labels.min().item<int64_t>(), hi = labels.max().item<int64_t>();
+}
+
+template <Architecture A, loss::AdversarialLoss L, regularizer::LipschitzConstraint R,
+          conditioning::Conditioning C, augment::Augmentation G>
+void Trainer<A, L, R, C, G>::check_labels(const torch::Tensor& labels) const {
+  if (labels.numel() == 0) return;
+  const auto range = at::stack({labels.min(), labels.max()}).to(at::kCPU, at::kLong);
+  const auto lo = range[0].item<int64_t>(), hi = range[1].item<int64_t>();
   TORCH_CHECK_VALUE(lo >= 0 && hi < spec_.num_classes(), "Trainer: label ",
                     lo < 0 ? lo : hi, " is out of range [0, ", spec_.num_classes(), ")");
+}
+
+template <Architecture A, loss::AdversarialLoss L, regularizer::LipschitzConstraint R,
+          conditioning::Conditioning C, augment::Augmentation G>
+int64_t Trainer<A, L, R, C, G>::diverged_step() const {
+  return diverged_at_.defined() ? diverged_at_.item<int64_t>() : -1;
 }
 
 template <Architecture A, loss::AdversarialLoss L, regularizer::LipschitzConstraint R,
@@ -95,31 +121,36 @@ template <Architecture A, loss::AdversarialLoss L, regularizer::LipschitzConstra
 nn::CriticOutput Trainer<A, L, R, C, G>::critic(const torch::Tensor& images,
                                              const torch::Tensor& labels) {
   // Every discriminator call sees the augmented images (the identity without augmentation).
-  return d_->forward(conditioning_.discriminator_input(augment_(images, rng_), labels), labels);
+  // The scores are float whatever the precision of the forward pass: the losses are float.
+  auto out = d_->forward(conditioning_.discriminator_input(augment_(images, rng_), labels), labels);
+  out.score = out.score.to(at::kFloat);
+  if (out.class_logits.defined()) out.class_logits = out.class_logits.to(at::kFloat);
+  return out;
 }
 
 template <Architecture A, loss::AdversarialLoss L, regularizer::LipschitzConstraint R,
           conditioning::Conditioning C, augment::Augmentation G>
 torch::Tensor Trainer<A, L, R, C, G>::noise(int64_t n, double truncation) {
-  auto z = at::randn({n, spec_.z_dim()}, rng_, at::TensorOptions(at::kFloat));
-  if (truncation > 0) {
-    for (auto out = z.abs() > truncation; out.any().item<bool>(); out = z.abs() > truncation)
-      z.masked_scatter_(out, at::randn({out.sum().item<int64_t>()}, rng_,
-                                       at::TensorOptions(at::kFloat)));
-  }
-  return z.to(options_.device());
+  const auto on = at::TensorOptions(rng_.device());
+  if (truncation <= 0) return at::randn({n, spec_.z_dim()}, rng_, on.dtype(at::kFloat)).to(options_.device());
+  // N(0, 1) conditioned on |z| <= ψ, by the inverse of its CDF: z = √2 erf⁻¹(erf(ψ/√2)(2u − 1))
+  // for u ~ U[0, 1), in double, in one pass on the device (no redraw loop, no read).
+  const auto u = at::rand({n, spec_.z_dim()}, rng_, on.dtype(at::kDouble));
+  const auto z = at::erfinv((2 * u - 1) * std::erf(truncation / std::sqrt(2.0))) * std::sqrt(2.0);
+  return z.to(at::kFloat).clamp(-truncation, truncation).to(options_.device());
 }
 
 template <Architecture A, loss::AdversarialLoss L, regularizer::LipschitzConstraint R,
           conditioning::Conditioning C, augment::Augmentation G>
 torch::Tensor Trainer<A, L, R, C, G>::generate(const torch::Tensor& z, const torch::Tensor& labels) {
-  return g_->forward(conditioning_.generator_input(z, labels), labels);
+  return g_->forward(conditioning_.generator_input(z, labels), labels).to(at::kFloat);
 }
 
 namespace detail {
 inline double to_double(const torch::Tensor& t) {
   return t.defined() ? t.item<double>() : std::numeric_limits<double>::quiet_NaN();
 }
+inline torch::Tensor detached(const torch::Tensor& t) { return t.defined() ? t.detach() : t; }
 inline torch::Tensor plus(const torch::Tensor& a, const torch::Tensor& b) {
   return b.defined() ? a + b : a;
 }
@@ -127,20 +158,40 @@ inline torch::Tensor plus(const torch::Tensor& a, const torch::Tensor& b) {
 
 template <Architecture A, loss::AdversarialLoss L, regularizer::LipschitzConstraint R,
           conditioning::Conditioning C, augment::Augmentation G>
-StepStats Trainer<A, L, R, C, G>::step(const torch::Tensor& real_in, const torch::Tensor& labels_in) {
-  check_batch(real_in, labels_in);
+StepStats Trainer<A, L, R, C, G>::step(const torch::Tensor& real, const torch::Tensor& labels) {
+  check_batch(real, labels);
+  check_labels(labels);
+  return run_step<false>(real, labels);
+}
+
+template <Architecture A, loss::AdversarialLoss L, regularizer::LipschitzConstraint R,
+          conditioning::Conditioning C, augment::Augmentation G>
+DeferredStats Trainer<A, L, R, C, G>::step_deferred(const torch::Tensor& real, const torch::Tensor& labels) {
+  check_batch(real, labels);
+  return run_step<true>(real, labels);
+}
+
+// One body for both steps: `Deferred` only decides whether the losses are read to the host
+// (and a non-finite one stops the update) or left on the device.
+template <Architecture A, loss::AdversarialLoss L, regularizer::LipschitzConstraint R,
+          conditioning::Conditioning C, augment::Augmentation G>
+template <bool Deferred>
+std::conditional_t<Deferred, DeferredStats, StepStats> Trainer<A, L, R, C, G>::run_step(
+    const torch::Tensor& real_in, const torch::Tensor& labels_in) {
   const auto device = options_.device();
   const auto real = real_in.to(device, torch::kFloat);
   const auto labels = labels_in.to(device, torch::kLong);
   const int64_t n = real.size(0);
   g_->train();
   d_->train();
-  StepStats s;
+  std::conditional_t<Deferred, DeferredStats, StepStats> s;
   // A loss that is not finite: reported, and its update not applied.
   auto diverged = [&](const char* which) {
-    s.finite = false;
-    s.diverged = which;
-    s.step = step_;
+    if constexpr (!Deferred) {
+      s.finite = false;
+      s.diverged = which;
+      s.step = step_;
+    }
     return s;
   };
 
@@ -151,27 +202,41 @@ StepStats Trainer<A, L, R, C, G>::step(const torch::Tensor& real_in, const torch
   torch::Tensor fake_for_g;
   for (int64_t k = 0; k < options_.n_critic(); ++k) {
     const bool last = k + 1 == options_.n_critic();
-    torch::Tensor fake;
+    torch::Tensor total;
     {
-      torch::AutoGradMode keep_graph(reuse && last);
-      fake = generate(noise(n), labels);
+      Autocast autocast(options_.precision(), device);
+      torch::Tensor fake;
+      {
+        torch::AutoGradMode keep_graph(reuse && last);
+        fake = generate(noise(n), labels);
+      }
+      if (reuse && last) fake_for_g = fake;
+      fake = fake.detach();
+      auto out_real = critic(real, labels);
+      auto out_fake = critic(fake, labels);
+      if constexpr (augment::ObservesDiscriminator<G>) augment_.observe(out_real.score.detach());
+      auto d_loss = detail::plus(loss_.discriminator_loss(out_real.score, out_fake.score),
+                                 conditioning_.discriminator_extra_loss(out_real, out_fake, labels));
+      auto pen = constraint_.penalty(
+          [&](const torch::Tensor& x) { return critic(x, labels).score; }, real, fake, rng_);
+      total = detail::plus(d_loss, pen.value);
+      if constexpr (Deferred) {
+        s.d_loss = d_loss.detach();
+        s.penalty = detail::detached(pen.value);
+        s.grad_norm = pen.grad_norm;
+        if constexpr (loss::reports_wasserstein<L>())
+          s.wasserstein = (out_real.score.mean() - out_fake.score.mean()).detach();
+        const auto ok = at::isfinite(total.detach());
+        s.d_finite = s.d_finite.defined() ? s.d_finite.logical_and(ok) : ok;
+      } else {
+        s.d_loss = detail::to_double(d_loss);
+        s.penalty = detail::to_double(pen.value);
+        s.grad_norm = detail::to_double(pen.grad_norm);
+        if constexpr (loss::reports_wasserstein<L>())
+          s.wasserstein = detail::to_double(out_real.score.mean() - out_fake.score.mean());
+        if (!std::isfinite(detail::to_double(total))) return diverged("discriminator");
+      }
     }
-    if (reuse && last) fake_for_g = fake;
-    fake = fake.detach();
-    auto out_real = critic(real, labels);
-    auto out_fake = critic(fake, labels);
-    if constexpr (augment::ObservesDiscriminator<G>) augment_.observe(out_real.score.detach());
-    auto d_loss = detail::plus(loss_.discriminator_loss(out_real.score, out_fake.score),
-                               conditioning_.discriminator_extra_loss(out_real, out_fake, labels));
-    auto pen = constraint_.penalty(
-        [&](const torch::Tensor& x) { return critic(x, labels).score; }, real, fake, rng_);
-    auto total = detail::plus(d_loss, pen.value);
-    s.d_loss = detail::to_double(d_loss);
-    s.penalty = detail::to_double(pen.value);
-    s.grad_norm = pen.grad_norm;
-    if constexpr (loss::reports_wasserstein<L>())
-      s.wasserstein = detail::to_double(out_real.score.mean() - out_fake.score.mean());
-    if (!std::isfinite(detail::to_double(total))) return diverged("discriminator");
     opt_d_->zero_grad();
     total.backward();
     opt_d_->step();
@@ -190,16 +255,25 @@ StepStats Trainer<A, L, R, C, G>::step(const torch::Tensor& real_in, const torch
       for (auto& t : params) t.requires_grad_(true);
     }
   } freeze_d(d_->parameters());
-  if (!reuse) fake_for_g = generate(noise(n), labels);
-  auto out_fake = critic(fake_for_g, labels);
-  torch::Tensor adversarial;
-  if constexpr (loss::RelativisticLoss<L>)  // the loss compares with D(real) in G's step too
-    adversarial = loss_.generator_loss(out_fake.score, critic(real, labels).score);
-  else
-    adversarial = loss_.generator_loss(out_fake.score);
-  auto g_loss = detail::plus(adversarial, conditioning_.generator_extra_loss(out_fake, labels));
-  s.g_loss = detail::to_double(g_loss);
-  if (!std::isfinite(s.g_loss)) return diverged("generator");
+  torch::Tensor g_loss;
+  {
+    Autocast autocast(options_.precision(), device);
+    if (!reuse) fake_for_g = generate(noise(n), labels);
+    auto out_fake = critic(fake_for_g, labels);
+    torch::Tensor adversarial;
+    if constexpr (loss::RelativisticLoss<L>)  // the loss compares with D(real) in G's step too
+      adversarial = loss_.generator_loss(out_fake.score, critic(real, labels).score);
+    else
+      adversarial = loss_.generator_loss(out_fake.score);
+    g_loss = detail::plus(adversarial, conditioning_.generator_extra_loss(out_fake, labels));
+  }
+  if constexpr (Deferred) {
+    s.g_loss = g_loss.detach();
+    s.g_finite = at::isfinite(s.g_loss);
+  } else {
+    s.g_loss = detail::to_double(g_loss);
+    if (!std::isfinite(s.g_loss)) return diverged("generator");
+  }
   opt_g_->zero_grad();
   g_loss.backward();
   opt_g_->step();
@@ -208,6 +282,12 @@ StepStats Trainer<A, L, R, C, G>::step(const torch::Tensor& real_in, const torch
   if (ema_.enabled())
     ema_.update(*g_, step_ <= options_.ema_start() ? 0.0 : options_.ema_decay());
   s.step = step_;
+  if constexpr (Deferred) {  // the first step that diverged, kept on the device
+    const auto bad = s.d_finite.logical_and(s.g_finite).logical_not();
+    const auto here = at::scalar_tensor(step_, at::TensorOptions(at::kLong).device(device));
+    if (!diverged_at_.defined()) diverged_at_ = at::scalar_tensor(-1, at::TensorOptions(at::kLong).device(device));
+    diverged_at_ = at::where(bad.logical_and(diverged_at_ < 0), here, diverged_at_);
+  }
   return s;
 }
 
@@ -250,6 +330,9 @@ torch::Tensor Trainer<A, L, R, C, G>::sample(const torch::Tensor& labels_in, con
 template <Architecture A, loss::AdversarialLoss L, regularizer::LipschitzConstraint R,
           conditioning::Conditioning C, augment::Augmentation G>
 void Trainer<A, L, R, C, G>::save(const std::filesystem::path& path) const {
+  if (const auto bad = diverged_step(); bad >= 0)
+    throw Error(path.string(), 0, "not written: the loss was not finite at step " + std::to_string(bad) +
+                                      ", so the networks hold what a diverged update left");
   torch::serialize::OutputArchive root, g, d, og, od, ema;
   g_->save(g);
   d_->save(d);
@@ -264,6 +347,7 @@ void Trainer<A, L, R, C, G>::save(const std::filesystem::path& path) const {
   }
   root.write("step", torch::tensor(step_), true);
   root.write("rng", rng_.get_state(), true);
+  root.write("rng_device", io::string_tensor({c10::DeviceTypeName(rng_.device().type(), true)}), true);
   root.write("generator", g);
   root.write("discriminator", d);
   root.write("g_optimizer", og);
@@ -313,17 +397,24 @@ void Trainer<A, L, R, C, G>::load(const std::filesystem::path& path, bool force)
                     " does not exist");
   torch::serialize::InputArchive root;
   io::load_archive(path, root, options_.device());
-  if (const auto saved = detail::archive_identity(root, path); !saved.empty()) {
-    const auto now = identity();
-    if (auto diff = identity_differences(saved, now); !diff.empty()) {
-      // The networks' shapes, the optimizers' kinds and the EMA decide what the file holds: no
-      // force loads them into another trainer.
-      bool structural = false;
-      for (const auto& line : diff)
-        for (const char* field : {"generator.", "discriminator.", "g_optimizer:", "d_optimizer:", "ema:"})
-          structural = structural || line.rfind(field, 0) == 0;
-      if (structural || !force) throw IdentityMismatch(path.string(), std::move(diff), !structural);
-    }
+  // The random state is the generator's own: a CPU state does not fit CUDA's generator, so the
+  // device kind it was made on is compared as one more field of the identity.
+  std::string saved_rng = "cpu";  // checkpoints before rng_device were written on the CPU
+  if (torch::Tensor t; root.try_read("rng_device", t))
+    if (const auto v = io::tensor_strings(t.cpu()); !v.empty()) saved_rng = v.front();
+  const std::string rng_now = c10::DeviceTypeName(rng_.device().type(), true);
+  auto saved = detail::archive_identity(root, path);
+  auto now = saved.empty() ? Identity{} : identity();  // a checkpoint without one: nothing to compare
+  saved.emplace_back("rng_device", saved_rng);
+  now.emplace_back("rng_device", rng_now);
+  if (auto diff = identity_differences(saved, now); !diff.empty()) {
+    // The networks' shapes, the optimizers' kinds and the EMA decide what the file holds: no
+    // force loads them into another trainer.
+    bool structural = false;
+    for (const auto& line : diff)
+      for (const char* field : {"generator.", "discriminator.", "g_optimizer:", "d_optimizer:", "ema:"})
+        structural = structural || line.rfind(field, 0) == 0;
+    if (structural || !force) throw IdentityMismatch(path.string(), std::move(diff), !structural);
   }
   try {
     torch::serialize::InputArchive g, d, og, od, ema;
@@ -347,8 +438,10 @@ void Trainer<A, L, R, C, G>::load(const std::filesystem::path& path, bool force)
       torch::serialize::InputArchive a;
       if (root.try_read("augmentation", a)) augment_.load(a);
     }
-    rng_.set_state(rng.cpu());
     step_ = step.item<int64_t>();
+    if (saved_rng == rng_now) rng_.set_state(rng.cpu());
+    else rng_.set_current_seed(options_.seed() ^ (0x9E3779B97F4A7C15ull * uint64_t(step_ + 1)));  // forced
+    diverged_at_ = torch::Tensor();
   } catch (const c10::Error& e) {
     TORCH_CHECK_VALUE(false, "cannot load checkpoint ", path.string(), ": ", e.what_without_backtrace());
   }
