@@ -91,6 +91,7 @@ class DiffAugment {
   at::Tensor operator()(const at::Tensor& x, at::Generator& rng) const {
     const int64_t n = x.size(0), h = x.size(2), w = x.size(3);
     const auto real = at::TensorOptions(x.scalar_type()).device(rng.device());
+    const auto index = at::TensorOptions(at::kLong).device(rng.device());
     const auto draw = [&] { return at::rand({n, 1, 1, 1}, rng, real).to(x.device()); };
     at::Tensor y = x;
     if (color_) {
@@ -100,14 +101,14 @@ class DiffAugment {
     }
     if (translation_) {
       const int64_t sx = int64_t(double(h) * translation_ratio_ + 0.5), sy = int64_t(double(w) * translation_ratio_ + 0.5);
-      const auto tx = at::randint(-sx, sx + 1, {n, 1, 1}, rng, at::TensorOptions(at::kLong).device(rng.device()));
-      const auto ty = at::randint(-sy, sy + 1, {n, 1, 1}, rng, at::TensorOptions(at::kLong).device(rng.device()));
+      const auto tx = at::randint(-sx, sx + 1, {n, 1, 1}, rng, index);
+      const auto ty = at::randint(-sy, sy + 1, {n, 1, 1}, rng, index);
       y = translation(y, tx, ty);
     }
     if (cutout_) {
       const int64_t ch = int64_t(double(h) * cutout_ratio_ + 0.5), cw = int64_t(double(w) * cutout_ratio_ + 0.5);
-      const auto ox = at::randint(0, h + (1 - ch % 2), {n, 1, 1}, rng, at::TensorOptions(at::kLong).device(rng.device()));
-      const auto oy = at::randint(0, w + (1 - cw % 2), {n, 1, 1}, rng, at::TensorOptions(at::kLong).device(rng.device()));
+      const auto ox = at::randint(0, h + (1 - ch % 2), {n, 1, 1}, rng, index);
+      const auto oy = at::randint(0, w + (1 - cw % 2), {n, 1, 1}, rng, index);
       y = cutout(y, ox, oy, cutout_ratio_);
     }
     return y;

@@ -308,9 +308,7 @@ torch::Tensor Trainer<A, L, R, C, G>::sample(const torch::Tensor& labels_in, con
   TORCH_CHECK_VALUE(z.dim() == 2 && z.size(0) == labels_in.size(0) && z.size(1) == spec_.z_dim(),
                     "Trainer::sample: expected z of shape [", labels_in.size(0), ", ",
                     spec_.z_dim(), "], got ", z.sizes());
-  const auto lo = labels_in.min().item<int64_t>(), hi = labels_in.max().item<int64_t>();
-  TORCH_CHECK_VALUE(lo >= 0 && hi < spec_.num_classes(), "Trainer::sample: label ",
-                    lo < 0 ? lo : hi, " is out of range [0, ", spec_.num_classes(), ")");
+  check_labels(labels_in);
   const auto labels = labels_in.to(options_.device(), torch::kLong);
   torch::NoGradGuard no_grad;
   const bool was_training = g_->is_training();
