@@ -16,6 +16,7 @@ export OMP_NUM_THREADS=${OMP_NUM_THREADS:-$(nproc)}
 
 packages=(libtorch-dev libopenblas0-openmp libeigen3-dev libopencv-dev
           libboost-program-options-dev libgtest-dev libgmock-dev libbenchmark-dev liblapack-dev zlib1g-dev
+          libgloo-dev
           cmake ninja-build g++)
 # The tests also render the HTML report in a headless browser.
 [ "$cmd" != test ] || packages+=(chromium)

@@ -77,6 +77,26 @@ TEST(Augmentation, GradientsFlowThroughEveryOp) {
   expect_gradient_flows(aug::Ada({.initial_p = 0.5}), "ADA at p = 0.5");
 }
 
+// ADA's colour ops on grey images, by closed form: a constant grey image g·(1, 1, 1) stays
+// constant under the geometry, stays grey under brightness and contrast, (g + b)·k, is fixed by
+// hue and saturation (both keep the luma axis), and the luma flip I − 2vvᵀ negates it. So at
+// p = 1 the sign of the output is negated for about half the images (floor(2u)), and at p = 0.5
+// for a quarter; b ~ N(0, 0.2) < -g = -0.5 alone flips the sign for 0.6% of them.
+TEST(Ada, LumaFlipNegatesGreyImagesAtItsRate) {
+  const int64_t n = 4000;
+  const auto grey = at::full({n, 3, 8, 8}, 0.5);
+  for (const double p : {1.0, 0.5}) {
+    auto rng = at::make_generator<at::CPUGeneratorImpl>(11);
+    const auto y = aug::ada_pipeline(grey, p, rng);
+    // Still grey and constant: the channels equal each other and every pixel the first.
+    EXPECT_LT((y - y.select(1, 0).unsqueeze(1)).abs().max().item<double>(), 1e-5) << "p " << p;
+    EXPECT_LT((y - y.narrow(2, 0, 1).narrow(3, 0, 1)).abs().max().item<double>(), 1e-5) << "p " << p;
+    const double negative = (y.select(1, 0).select(1, 0).select(1, 0) < 0).to(at::kDouble).mean().item<double>();
+    const double expected = p / 2;  // about 0.6% more from a brightness below -0.5: within the bounds
+    EXPECT_NEAR(negative, expected, 0.04) << "p " << p;
+  }
+}
+
 TEST(Ada, PFollowsTheSignOfDRealByItsClosedForm) {
   aug::Ada ada({.target = 0.6, .interval = 4, .kimg = 1});
   const auto sure = at::full({16}, 2.0), unsure = at::tensor({1.0, -1.0, 1.0, -1.0});

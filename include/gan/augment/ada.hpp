@@ -10,10 +10,11 @@
 /// The ops, in ADA's order, each with its own draw per image, all differentiable:
 /// - xflip (a mirror with probability p/2, as ADA's "floor(2u)"), rot90 (k·90°, k uniform in
 ///   0..3), integer translation (up to 1/8 of the side, reflected at the border);
-/// - brightness (+ N(0, 0.2)), contrast (× 2^N(0, 0.5)), hue (rotation about the luma axis by
-///   U(-π, π)), saturation (× 2^N(0, 1) off the luma axis): for 3-channel images.
-/// ADA's non-integer geometry (scale, rotation, anisotropy, fractional translation) and
-/// luma flip are not here.
+/// - brightness (+ N(0, 0.2)), contrast (× 2^N(0, 0.5)), luma flip (the Householder reflection
+///   I − 2vvᵀ about the luma axis v = (1, 1, 1)/√3, with probability p/2, as ADA's "floor(2u)"),
+///   hue (rotation about the luma axis by U(-π, π)), saturation (× 2^N(0, 1) off the luma
+///   axis): the last three for 3-channel images, composed in ADA's order.
+/// ADA's non-integer geometry (scale, rotation, anisotropy, fractional translation) is not here.
 ///
 /// ```cpp
 /// gan::augment::Ada ada({.target = 0.6, .interval = 4, .kimg = 500});
@@ -22,6 +23,7 @@
 /// ```
 
 #include <gan/augment/augmentation.hpp>
+#include <gan/distributed/communicator.hpp>
 
 #include <ATen/ATen.h>
 #include <torch/serialize/archive.h>
@@ -49,8 +51,13 @@ inline at::Tensor ada_pipeline(const at::Tensor& x, double p, at::Generator& rng
   const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
   const auto f = at::TensorOptions(at::kFloat).device(rng.device());
   const auto dev = x.device();
-  const auto u = [&](at::IntArrayRef shape) { return at::rand(shape, rng, f); };
-  const auto g = [&](at::IntArrayRef shape) { return at::randn(shape, rng, f); };
+  // Each draw has a row per image: under data parallel, this rank's rows of the global batch's.
+  const auto rows = [&](at::IntArrayRef shape, auto&& fn) {
+    auto s = shape.vec();
+    return distributed::draw_rows(s[0], [&](int64_t m) { s[0] = m; return fn(s); });
+  };
+  const auto u = [&](at::IntArrayRef shape) { return rows(shape, [&](at::IntArrayRef s) { return at::rand(s, rng, f); }); };
+  const auto g = [&](at::IntArrayRef shape) { return rows(shape, [&](at::IntArrayRef s) { return at::randn(s, rng, f); }); };
   const auto on = [&] { return (u({n}) < p).to(at::kFloat); };  // 1 where the op applies
   const auto per_image = [&](const at::Tensor& v) { return v.to(dev, x.scalar_type()).view({n, 1, 1, 1}); };
   at::Tensor y = x;
@@ -90,12 +97,14 @@ inline at::Tensor ada_pipeline(const at::Tensor& x, double p, at::Generator& rng
     const auto v = at::full({3}, 1.0 / std::sqrt(3.0), f);               // the luma axis
     const auto vv = at::outer(v, v);                                      // [3, 3]
     const auto eye = at::eye(3, f);
+    const auto flip = (at::floor(u({n}) * 2) * on()).view({n, 1, 1});
+    const auto luma_flip = eye - 2 * flip * vv;                           // [n, 3, 3]
     const auto cross = at::tensor({0.0f, -1.0f, 1.0f, 1.0f, 0.0f, -1.0f, -1.0f, 1.0f, 0.0f}, f).view({3, 3}) / std::sqrt(3.0);
     const auto theta = ((u({n}) * 2 - 1) * M_PI * on()).view({n, 1, 1});
     const auto hue = at::cos(theta) * eye + at::sin(theta) * cross + (1 - at::cos(theta)) * vv;  // [n, 3, 3]
     const auto s = at::exp2(g({n}) * on()).view({n, 1, 1});
     const auto sat = vv + s * (eye - vv);
-    const auto m = at::matmul(sat, hue).to(dev, x.scalar_type());        // hue, then saturation
+    const auto m = at::matmul(sat, at::matmul(hue, luma_flip)).to(dev, x.scalar_type());  // flip, hue, saturation
     y = at::einsum("nck,nkhw->nchw", {m, y});
   }
   return y;
@@ -115,9 +124,11 @@ class Ada {
 
   /// D's raw outputs on a batch of (augmented) reals, once per critic step.
   void observe(const at::Tensor& real_scores) {
-    const auto s = real_scores.detach().sign().sum(at::kDouble);
+    // Under data parallel, over every rank's reals: p stays the same on every rank.
+    const auto s = distributed::sum_over_ranks(real_scores.detach().sign().sum(at::kDouble));
     sum_ = sum_.defined() ? sum_ + s : s;  // stays on D's device: one read every `interval`
-    seen_ += real_scores.numel();
+    const auto* group = distributed::current();
+    seen_ += real_scores.numel() * (group ? group->comm->world_size() : 1);
     if (++steps_ % o_.interval != 0) return;
     const double r = sum_.item<double>() / double(seen_);
     p_ = std::clamp(p_ + (r > o_.target ? 1.0 : r < o_.target ? -1.0 : 0.0) * double(seen_) / (o_.kimg * 1000), 0.0, 1.0);

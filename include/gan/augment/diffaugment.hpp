@@ -18,6 +18,7 @@
 /// the tests compare them with the authors' code.
 
 #include <gan/augment/augmentation.hpp>
+#include <gan/distributed/communicator.hpp>
 
 #include <ATen/ATen.h>
 
@@ -92,7 +93,13 @@ class DiffAugment {
     const int64_t n = x.size(0), h = x.size(2), w = x.size(3);
     const auto real = at::TensorOptions(x.scalar_type()).device(rng.device());
     const auto index = at::TensorOptions(at::kLong).device(rng.device());
-    const auto draw = [&] { return at::rand({n, 1, 1, 1}, rng, real).to(x.device()); };
+    // Under data parallel each draw is this rank's rows of the global batch's (gan/distributed).
+    const auto draw = [&] {
+      return distributed::draw_rows(n, [&](int64_t m) { return at::rand({m, 1, 1, 1}, rng, real); }).to(x.device());
+    };
+    const auto draw_int = [&](int64_t lo, int64_t hi) {
+      return distributed::draw_rows(n, [&](int64_t m) { return at::randint(lo, hi, {m, 1, 1}, rng, index); });
+    };
     at::Tensor y = x;
     if (color_) {
       y = brightness(y, draw());
@@ -101,14 +108,14 @@ class DiffAugment {
     }
     if (translation_) {
       const int64_t sx = int64_t(double(h) * translation_ratio_ + 0.5), sy = int64_t(double(w) * translation_ratio_ + 0.5);
-      const auto tx = at::randint(-sx, sx + 1, {n, 1, 1}, rng, index);
-      const auto ty = at::randint(-sy, sy + 1, {n, 1, 1}, rng, index);
+      const auto tx = draw_int(-sx, sx + 1);
+      const auto ty = draw_int(-sy, sy + 1);
       y = translation(y, tx, ty);
     }
     if (cutout_) {
       const int64_t ch = int64_t(double(h) * cutout_ratio_ + 0.5), cw = int64_t(double(w) * cutout_ratio_ + 0.5);
-      const auto ox = at::randint(0, h + (1 - ch % 2), {n, 1, 1}, rng, index);
-      const auto oy = at::randint(0, w + (1 - cw % 2), {n, 1, 1}, rng, index);
+      const auto ox = draw_int(0, h + (1 - ch % 2));
+      const auto oy = draw_int(0, w + (1 - cw % 2));
       y = cutout(y, ox, oy, cutout_ratio_);
     }
     return y;

@@ -3,6 +3,7 @@
 /// The up-sampling and down-sampling convolution blocks that generators and discriminators
 /// are made of: a (transposed) convolution, a normalisation and an activation.
 
+#include <gan/distributed/communicator.hpp>
 #include <gan/nn/conditional_batch_norm.hpp>
 #include <gan/nn/layers.hpp>
 
@@ -136,7 +137,7 @@ class BlockNorm {
     }
   }
   torch::Tensor operator()(const torch::Tensor& x, const torch::Tensor& labels) {
-    if (kind_ == Norm::batch) return bn_->forward(x);
+    if (kind_ == Norm::batch) return distributed::batch_norm(*bn_, x);  // synchronised under data parallel
     if (kind_ == Norm::conditional_batch) return cbn_->forward(x, labels);
     return x;
   }

@@ -3,6 +3,8 @@
 /// Conditional batch normalisation (de Vries et al., 2017; Miyato & Koyama, 2018): batch
 /// norm without its own affine part, followed by a gain and a bias chosen by the class.
 
+#include <gan/distributed/communicator.hpp>
+
 #include <torch/nn/cloneable.h>
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/embedding.h>
@@ -48,7 +50,7 @@ class ConditionalBatchNorm2dImpl : public torch::nn::Cloneable<ConditionalBatchN
                       "), got labels of shape ", labels.sizes());
     auto g = gain->forward(labels).unsqueeze(-1).unsqueeze(-1);
     auto b = bias->forward(labels).unsqueeze(-1).unsqueeze(-1);
-    return bn->forward(x) * g + b;
+    return distributed::batch_norm(*bn, x) * g + b;  // synchronised under data parallel
   }
 
   ConditionalBatchNorm2dOptions options;

@@ -3,6 +3,7 @@
 /// The gradient penalty of WGAN-GP (Gulrajani et al., 2017, "Improved Training of Wasserstein
 /// GANs"), per sample.
 
+#include <gan/distributed/communicator.hpp>
 #include <gan/regularizer/lipschitz_constraint.hpp>
 
 #include <torch/csrc/autograd/autograd.h>
@@ -22,8 +23,10 @@ struct GradientPenalty {
     TORCH_CHECK_VALUE(real.sizes() == fake.sizes(), "GradientPenalty: real ", real.sizes(),
                       " and fake ", fake.sizes(), " differ in shape");
     std::vector<int64_t> eps_shape(real.dim(), 1);
-    eps_shape[0] = real.size(0);
-    auto eps = at::rand(eps_shape, rng, at::TensorOptions(at::kFloat).device(rng.device())).to(real.options());
+    auto eps = distributed::draw_rows(real.size(0), [&](int64_t m) {  // this rank's rows under data parallel
+                 eps_shape[0] = m;
+                 return at::rand(eps_shape, rng, at::TensorOptions(at::kFloat).device(rng.device()));
+               }).to(real.options());
     auto mixed = (eps * real.detach() + (1 - eps) * fake.detach()).requires_grad_(true);
     auto scores = critic(mixed);
     auto grad = torch::autograd::grad({scores.sum()}, {mixed}, {}, /*retain_graph=*/true,

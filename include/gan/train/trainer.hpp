@@ -5,6 +5,7 @@
 
 #include <gan/augment/augmentation.hpp>
 #include <gan/conditioning/conditioning.hpp>
+#include <gan/distributed/communicator.hpp>
 #include <gan/loss/adversarial_loss.hpp>
 #include <gan/nn/architecture.hpp>
 #include <gan/regularizer/lipschitz_constraint.hpp>
@@ -186,6 +187,17 @@ class Trainer {
   /// is reseeded from the seed and the step. A damaged file throws `io::ChecksumError`.
   void load(const std::filesystem::path& path, bool force = false);
 
+  /// Trains data-parallel over the ranks of `comm` (e.g. a `distributed::ProcessGroup`): every
+  /// rank calls each step with its own rows of the global batch (`data::LoaderOptions`'s rank
+  /// and world size), the per-sample draws are the rank's rows of a draw for the global batch,
+  /// gradients are averaged after every backward (critic steps, the penalty's double backward,
+  /// the generator step), batch norm is synchronised unless `options` says not, and the
+  /// reported losses are the ranks' mean. So W ranks with batch B make the same updates as one
+  /// process with batch W·B. Copies rank 0's weights (and, before the first step, its EMA) to
+  /// every rank now; every rank must be built with the same options and seed. Null: alone.
+  void set_communicator(std::shared_ptr<distributed::Communicator> comm, distributed::DataParallelOptions options = {});
+  const std::shared_ptr<distributed::Communicator>& communicator() const { return comm_; }
+
   /// Fields the caller adds to the identity that checkpoints record and `load` compares: e.g. a
   /// dataset's fingerprint, or the run's options.
   void set_identity(Identity fields) { extra_identity_ = std::move(fields); }
@@ -228,6 +240,8 @@ class Trainer {
   int64_t step_ = 0;
   torch::Tensor diverged_at_;  ///< int64 0-dim on the device: the first deferred step that diverged, or -1
   Identity extra_identity_;
+  std::shared_ptr<distributed::Communicator> comm_;
+  distributed::DataParallelOptions data_parallel_;
 };
 
 }  // namespace gan

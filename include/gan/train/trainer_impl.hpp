@@ -132,12 +132,15 @@ template <Architecture A, loss::AdversarialLoss L, regularizer::LipschitzConstra
           conditioning::Conditioning C, augment::Augmentation G>
 torch::Tensor Trainer<A, L, R, C, G>::noise(int64_t n, double truncation) {
   const auto on = at::TensorOptions(rng_.device());
-  if (truncation <= 0) return at::randn({n, spec_.z_dim()}, rng_, on.dtype(at::kFloat)).to(options_.device());
-  // N(0, 1) conditioned on |z| <= ψ, by the inverse of its CDF: z = √2 erf⁻¹(erf(ψ/√2)(2u − 1))
-  // for u ~ U[0, 1), in double, in one pass on the device (no redraw loop, no read).
-  const auto u = at::rand({n, spec_.z_dim()}, rng_, on.dtype(at::kDouble));
-  const auto z = at::erfinv((2 * u - 1) * std::erf(truncation / std::sqrt(2.0))) * std::sqrt(2.0);
-  return z.to(at::kFloat).clamp(-truncation, truncation).to(options_.device());
+  // In a data-parallel step: this rank's rows of the global batch's noise.
+  return distributed::draw_rows(n, [&](int64_t m) {
+    if (truncation <= 0) return at::randn({m, spec_.z_dim()}, rng_, on.dtype(at::kFloat)).to(options_.device());
+    // N(0, 1) conditioned on |z| <= ψ, by the inverse of its CDF: z = √2 erf⁻¹(erf(ψ/√2)(2u − 1))
+    // for u ~ U[0, 1), in double, in one pass on the device (no redraw loop, no read).
+    const auto u = at::rand({m, spec_.z_dim()}, rng_, on.dtype(at::kDouble));
+    const auto z = at::erfinv((2 * u - 1) * std::erf(truncation / std::sqrt(2.0))) * std::sqrt(2.0);
+    return z.to(at::kFloat).clamp(-truncation, truncation).to(options_.device());
+  });
 }
 
 template <Architecture A, loss::AdversarialLoss L, regularizer::LipschitzConstraint R,
@@ -184,6 +187,11 @@ std::conditional_t<Deferred, DeferredStats, StepStats> Trainer<A, L, R, C, G>::r
   const int64_t n = real.size(0);
   g_->train();
   d_->train();
+  const distributed::Scope data_parallel(comm_.get(), data_parallel_);  // nothing when alone
+  const auto average = [&](torch::nn::Module& net) {
+    if (comm_) distributed::average_gradients(*comm_, net.parameters(), data_parallel_.bucket_bytes());
+  };
+  using distributed::mean_over_ranks;
   std::conditional_t<Deferred, DeferredStats, StepStats> s;
   // A loss that is not finite: reported, and its update not applied.
   auto diverged = [&](const char* which) {
@@ -220,25 +228,27 @@ std::conditional_t<Deferred, DeferredStats, StepStats> Trainer<A, L, R, C, G>::r
       auto pen = constraint_.penalty(
           [&](const torch::Tensor& x) { return critic(x, labels).score; }, real, fake, rng_);
       total = detail::plus(d_loss, pen.value);
+      // Under data parallel every value is the ranks' mean, so that every rank logs and decides alike.
       if constexpr (Deferred) {
-        s.d_loss = d_loss.detach();
-        s.penalty = detail::detached(pen.value);
-        s.grad_norm = pen.grad_norm;
+        s.d_loss = mean_over_ranks(d_loss.detach());
+        s.penalty = mean_over_ranks(detail::detached(pen.value));
+        s.grad_norm = mean_over_ranks(pen.grad_norm);
         if constexpr (loss::reports_wasserstein<L>())
-          s.wasserstein = (out_real.score.mean() - out_fake.score.mean()).detach();
-        const auto ok = at::isfinite(total.detach());
+          s.wasserstein = mean_over_ranks((out_real.score.mean() - out_fake.score.mean()).detach());
+        const auto ok = at::isfinite(mean_over_ranks(total.detach()));
         s.d_finite = s.d_finite.defined() ? s.d_finite.logical_and(ok) : ok;
       } else {
-        s.d_loss = detail::to_double(d_loss);
-        s.penalty = detail::to_double(pen.value);
-        s.grad_norm = detail::to_double(pen.grad_norm);
+        s.d_loss = detail::to_double(mean_over_ranks(d_loss));
+        s.penalty = detail::to_double(mean_over_ranks(pen.value));
+        s.grad_norm = detail::to_double(mean_over_ranks(pen.grad_norm));
         if constexpr (loss::reports_wasserstein<L>())
-          s.wasserstein = detail::to_double(out_real.score.mean() - out_fake.score.mean());
-        if (!std::isfinite(detail::to_double(total))) return diverged("discriminator");
+          s.wasserstein = detail::to_double(mean_over_ranks(out_real.score.mean() - out_fake.score.mean()));
+        if (!std::isfinite(detail::to_double(mean_over_ranks(total)))) return diverged("discriminator");
       }
     }
     opt_d_->zero_grad();
     total.backward();
+    average(*d_);
     opt_d_->step();
     constraint_.after_discriminator_step(*d_);
   }
@@ -268,14 +278,15 @@ std::conditional_t<Deferred, DeferredStats, StepStats> Trainer<A, L, R, C, G>::r
     g_loss = detail::plus(adversarial, conditioning_.generator_extra_loss(out_fake, labels));
   }
   if constexpr (Deferred) {
-    s.g_loss = g_loss.detach();
+    s.g_loss = mean_over_ranks(g_loss.detach());
     s.g_finite = at::isfinite(s.g_loss);
   } else {
-    s.g_loss = detail::to_double(g_loss);
+    s.g_loss = detail::to_double(mean_over_ranks(g_loss));
     if (!std::isfinite(s.g_loss)) return diverged("generator");
   }
   opt_g_->zero_grad();
   g_loss.backward();
+  average(*g_);
   opt_g_->step();
   ++step_;
   if constexpr (augment::HasProbability<G>) s.augment_p = augment_.probability();
@@ -289,6 +300,18 @@ std::conditional_t<Deferred, DeferredStats, StepStats> Trainer<A, L, R, C, G>::r
     diverged_at_ = at::where(bad.logical_and(diverged_at_ < 0), here, diverged_at_);
   }
   return s;
+}
+
+template <Architecture A, loss::AdversarialLoss L, regularizer::LipschitzConstraint R,
+          conditioning::Conditioning C, augment::Augmentation G>
+void Trainer<A, L, R, C, G>::set_communicator(std::shared_ptr<distributed::Communicator> comm,
+                                              distributed::DataParallelOptions options) {
+  comm_ = std::move(comm);
+  data_parallel_ = options;
+  if (!comm_ || comm_->world_size() <= 1) return;
+  distributed::broadcast_module(*comm_, *g_);
+  distributed::broadcast_module(*comm_, *d_);
+  if (ema_.enabled() && step_ == 0) ema_ = Ema(*g_);
 }
 
 template <Architecture A, loss::AdversarialLoss L, regularizer::LipschitzConstraint R,
