@@ -3,20 +3,14 @@
 // wrote against a single process computed here. Each test picks its own free loopback port and
 // bounds every child in time.
 #include <gan/data/loader.hpp>
+#include <gan/distributed/launch.hpp>
 #include <gan/distributed/process_group.hpp>
 #include <gan/presets.hpp>
 
 #include <gtest/gtest.h>
 #include <torch/serialize.h>
-
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
+
 
 #include <algorithm>
 #include <chrono>
@@ -27,11 +21,7 @@
 #include <iostream>
 #include <sstream>
 #include <string>
-#include <thread>
-#include <utility>
 #include <vector>
-
-extern char** environ;
 
 namespace {
 
@@ -145,73 +135,23 @@ int worker(const std::string& scenario, const fs::path& dir) {
 
 // ---- the parent's side ------------------------------------------------------------------------
 
-/// A TCP socket bound to a port the system picks on `address`: (socket, port).
-std::pair<int, int> bound_socket(in_addr_t address) {
-  const int s = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(address);
-  a.sin_port = 0;
-  EXPECT_EQ(::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  socklen_t len = sizeof a;
-  ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-  return {s, ntohs(a.sin_port)};
-}
-
-/// A free TCP port on 127.0.0.1 (bound, read and released).
-int free_port() {
-  const auto [s, port] = bound_socket(INADDR_LOOPBACK);
-  ::close(s);
-  return port;
-}
-
 struct Child {
   pid_t pid = -1;
   fs::path log;
 };
 
 Child spawn(const std::string& scenario, const fs::path& dir, int rank, int world, int port, int timeout_s) {
-  Child c;
-  c.log = dir / ("log" + std::to_string(rank) + ".txt");
-  std::vector<std::string> env;
-  for (char** e = environ; *e; ++e) {
-    const std::string v = *e;
-    if (v.rfind("RANK=", 0) && v.rfind("WORLD_SIZE=", 0) && v.rfind("MASTER_", 0) && v.rfind("LOCAL_RANK=", 0)) env.push_back(v);
-  }
-  env.push_back("RANK=" + std::to_string(rank));
-  env.push_back("WORLD_SIZE=" + std::to_string(world));
-  env.push_back("MASTER_ADDR=127.0.0.1");
-  env.push_back("MASTER_PORT=" + std::to_string(port));
-  env.push_back("OMP_NUM_THREADS=1");
-  env.push_back("GAN_TEST_TIMEOUT=" + std::to_string(timeout_s));
-  std::vector<char*> envp;
-  for (auto& v : env) envp.push_back(v.data());
-  envp.push_back(nullptr);
-  std::vector<std::string> args{self_path, "--worker", scenario, dir.string()};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, c.log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  EXPECT_EQ(posix_spawn(&c.pid, self_path.c_str(), &fa, nullptr, argv.data(), envp.data()), 0);
-  posix_spawn_file_actions_destroy(&fa);
-  return c;
+  const auto log = dir / ("log" + std::to_string(rank) + ".txt");
+  const auto pid = dist::spawn_process({self_path, "--worker", scenario, dir.string()},
+                                       {{"RANK", std::to_string(rank)}, {"WORLD_SIZE", std::to_string(world)},
+                                        {"MASTER_ADDR", "127.0.0.1"}, {"MASTER_PORT", std::to_string(port)},
+                                        {"OMP_NUM_THREADS", "1"}, {"GAN_TEST_TIMEOUT", std::to_string(timeout_s)}},
+                                       log);
+  return {pid, log};
 }
 
-/// Waits for `c` at most `seconds`, then kills it: its exit code, or -1 when it was killed here.
-int wait_for(const Child& c, double seconds) {
-  const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-  int status = 0;
-  while (std::chrono::steady_clock::now() < end) {
-    if (::waitpid(c.pid, &status, WNOHANG) == c.pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  ::kill(c.pid, SIGKILL);
-  ::waitpid(c.pid, &status, 0);
-  return -1;
-}
+int wait_for(const Child& c, double seconds) { return dist::wait_process(c.pid, seconds); }
+using dist::free_port;
 
 std::string read_text(const fs::path& p) {
   std::ifstream in(p);
@@ -357,14 +297,18 @@ TEST(DataParallel, ALoneRankStopsWithAMessage) {
   EXPECT_NE(log.find("not every one of the 2 processes joined"), std::string::npos) << log;
 }
 
-// A port in use is said to be one.
+// A port in use is said to be one (here a store of this process holds it).
 TEST(DataParallel, APortInUseIsReported) {
   Dir dir("port");
-  const auto [s, port] = bound_socket(INADDR_ANY);
-  ASSERT_EQ(::listen(s, 1), 0);
+  const int port = free_port();
+  c10d::TCPStoreOptions so;
+  so.port = uint16_t(port);
+  so.isServer = true;
+  so.numWorkers = 1;
+  so.waitWorkers = false;
+  const auto holder = c10::make_intrusive<c10d::TCPStore>("127.0.0.1", so);
   const auto c = spawn("join", dir.path, 0, 2, port, 3);
   EXPECT_EQ(wait_for(c, 60), 1);
-  ::close(s);
   const auto log = read_text(c.log);
   EXPECT_NE(log.find("port " + std::to_string(port) + " is in use"), std::string::npos) << log;
 }
@@ -380,6 +324,18 @@ TEST(DataParallel, AKilledRankStopsTheOther) {
   const auto log = read_text(r0.log);
   EXPECT_NE(log.find("rank 0 of 2"), std::string::npos) << log;
   EXPECT_NE(log.find("rank 1 stopped or did not answer"), std::string::npos) << log;
+}
+
+// launch_local starts a whole group with torchrun's variables and reports the first failure.
+TEST(DataParallel, LaunchLocalRunsAGroupAndReportsAFailure) {
+  Dir dir("launch");
+  ::setenv("GAN_TEST_TIMEOUT", "10", 1);
+  EXPECT_EQ(dist::launch_local({self_path, "--worker", "vanilla", dir.path.string()}, {.nproc = 2, .log_dir = dir.path}), 0)
+      << read_text(dir.path / "rank_0.log") << read_text(dir.path / "rank_1.log");
+  EXPECT_TRUE(fs::exists(dir.path / "rank0.pt") && fs::exists(dir.path / "rank1.pt"));
+  const int failed = dist::launch_local({self_path, "--worker", "die", dir.path.string()}, {.nproc = 2, .log_dir = dir.path});
+  EXPECT_TRUE(failed == 1 || failed == 128 + SIGKILL) << failed;
+  ::unsetenv("GAN_TEST_TIMEOUT");
 }
 
 }  // namespace
