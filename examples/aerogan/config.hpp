@@ -114,6 +114,7 @@ inline gan::TrainerOptions trainer_options(const TrainOptions& c) {
       .ema_decay(c.ema)
       .seed(c.seed)
       .reuse_fakes(c.reuse_fakes)
+      .precision(c.precision == "bf16" ? gan::Precision::bf16 : gan::Precision::fp32)
       .init(c.init == "dcgan" ? gan::WeightInit::dcgan
                               : c.init == "pytorch" ? gan::WeightInit::pytorch : gan::WeightInit::paper)
       .device(to_device(c.device));
@@ -162,7 +163,8 @@ inline gan::data::ImageFolder load_set(const std::string& labels, std::string da
 /// checkpoint and sample intervals, folders, device, cache) is left out: a resume may change it.
 inline gan::Identity run_identity(const TrainOptions& c, const gan::data::ImageFolder& data) {
   static const std::set<std::string> steering{"n-epochs", "model-name", "save-nr", "checkpoint-nr", "checkpoint-start", "out",
-                                              "device", "cache", "grid-columns", "labels", "data-dir", "on-bad-image"};
+                                              "device", "cache", "grid-columns", "labels", "data-dir", "on-bad-image",
+                                              "nproc", "dist-timeout", "master-port", "log-every"};
   gan::Identity id;
   std::istringstream in(c.ini());
   for (std::string line; std::getline(in, line);) {

@@ -4,6 +4,7 @@
 // The pipeline includes this header to build and validate every stage's options first.
 #include "command.hpp"
 
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -53,6 +54,30 @@ struct SplitOptions {
   void validate();
 };
 
+/// Data parallel (c10d): what every scaling subcommand takes (parallel.hpp joins and launches).
+struct DistFlags {
+  int64_t nproc = 1;
+  double timeout = 120;
+  int64_t master_port = 0;
+
+  void describe(OptionSet& s) {
+    s.group("Data parallel (c10d, Gloo on CPU; docs/distributed.md)")
+        .add("nproc", &nproc, "processes on this machine, each with its share of every batch (1: alone); under torchrun, leave it 1: RANK and WORLD_SIZE say it")
+        .add("dist-timeout", &timeout, "seconds a process waits for the others to join or answer before it stops with a message")
+        .add("master-port", &master_port, "with --nproc: the rendezvous port on 127.0.0.1 (0: a free one)");
+  }
+  void validate() const {
+    if (nproc < 1 || nproc > 256) throw std::invalid_argument("--nproc must be in [1, 256], got " + std::to_string(nproc));
+    if (!(timeout > 0 && timeout <= 86400)) throw std::invalid_argument("--dist-timeout must be in (0, 86400] seconds, got " + format_number(timeout));
+    if (master_port < 0 || master_port > 65535) throw std::invalid_argument("--master-port must be in [0, 65535], got " + std::to_string(master_port));
+#ifndef GAN_TOOL_DISTRIBUTED  // set where the tool links gan::distributed
+    if (nproc > 1) throw std::invalid_argument("--nproc " + std::to_string(nproc) + ": this aerogan was built without c10d (Debian: install libgloo-dev and rebuild)");
+#endif
+  }
+  /// Whether this process is to start the others: --nproc > 1 and not itself started so.
+  bool launches() const { return nproc > 1 && !std::getenv("RANK"); }
+};
+
 struct TrainOptions {
   // The paper's train.py.
   int64_t n_epochs = 600, batch_size = 256;
@@ -90,6 +115,10 @@ struct TrainOptions {
   bool ada = false;
   double ada_target = 0.6, ada_kimg = 500;
   int64_t ada_interval = 4;
+  // Speed: bf16 autocast, and how often the losses are read back (1: every step, as `step`).
+  std::string precision = "fp32";
+  int64_t log_every = 1;
+  DistFlags dist;
 
   fs::path model_dir() const { return fs::path(out) / model_name; }
   /// This run's options as config.ini (which --config reads back).

@@ -11,8 +11,9 @@ namespace aerogan {
 
 class Progress {
  public:
-  Progress(int64_t epochs, int64_t iterations, int64_t batch)
-      : epochs_(epochs), iterations_(iterations), batch_(batch), tty_(::isatty(STDOUT_FILENO)),
+  /// `shown` false: prints nothing (the other ranks of a data-parallel run).
+  Progress(int64_t epochs, int64_t iterations, int64_t batch, bool shown = true)
+      : epochs_(epochs), iterations_(iterations), batch_(batch), shown_(shown), tty_(::isatty(STDOUT_FILENO)),
         start_(std::chrono::steady_clock::now()) {}
 
   void start_epoch(int64_t epoch) {
@@ -22,6 +23,7 @@ class Progress {
 
   void update(int64_t it, double images_per_s, double d, double g) {
     ++done_;
+    if (!shown_) return;
     const double elapsed = seconds_since(start_);
     const double per_it = elapsed / double(done_);
     const int64_t left = (epochs_ - epoch_) * iterations_ - (it + 1);
@@ -40,12 +42,13 @@ class Progress {
   }
 
   void end_epoch() {
+    if (!shown_) return;
     if (tty_) std::cout << '\n';
     std::cout << "epoch " << epoch_ + 1 << " done in " << eta(seconds_since(epoch_start_)) << "\n"
               << std::flush;
   }
   void finish() {
-    if (tty_) std::cout << '\n' << std::flush;
+    if (shown_ && tty_) std::cout << '\n' << std::flush;
   }
 
  private:
@@ -62,7 +65,7 @@ class Progress {
     return b;
   }
   int64_t epochs_, iterations_, batch_, epoch_ = 0, done_ = 0;
-  bool tty_;
+  bool shown_, tty_;
   std::chrono::steady_clock::time_point start_, epoch_start_;
 };
 

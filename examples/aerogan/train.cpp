@@ -1,6 +1,7 @@
 // aerogan train: trains any variant on a folder of images and a CSV of labels or clusters,
 // and leaves checkpoints, sample grids (a row per class), loss plots and a metrics log.
 #include "config.hpp"
+#include "parallel.hpp"
 #include "progress.hpp"
 
 #include <gan/data/image_folder.hpp>
@@ -103,17 +104,25 @@ void write_plots(const fs::path& dir, const std::vector<Row>& rows, const std::s
 }
 
 template <class Trainer>
-int train_loop(Trainer trainer, const TrainOptions& c, const gan::data::ImageFolder& data) {
+int train_loop(Trainer trainer, const TrainOptions& c, const gan::data::ImageFolder& data,
+               const std::shared_ptr<gan::distributed::Communicator>& group) {
   const auto dir = c.model_dir();
   const auto ckpt_dir = dir / "checkpoints";
-  if (data.images.size(0) < c.batch_size)
-    throw std::invalid_argument("--batch-size " + std::to_string(c.batch_size) + " is larger than the dataset (" +
-                                std::to_string(data.images.size(0)) + " images from " + c.csv_file + "): lower --batch-size");
+  // Data parallel: every rank trains on its rows of each global batch; rank 0 alone writes.
+  const int64_t rank = group ? group->rank() : 0, world = group ? group->world_size() : 1;
+  const bool writes = rank == 0;
+  const int64_t global_batch = c.batch_size * world;
+  if (data.images.size(0) < global_batch)
+    throw std::invalid_argument("--batch-size " + std::to_string(c.batch_size) + (world > 1 ? " x " + std::to_string(world) + " processes" : "") +
+                                " is larger than the dataset (" + std::to_string(data.images.size(0)) + " images from " + c.csv_file +
+                                "): lower --batch-size");
   gan::data::Loader loader(data.images, data.labels,
                            {.batch_size = c.batch_size, .shuffle = true, .drop_last = true,
-                            .augment = c.augment, .prefetch = true, .seed = c.seed});
+                            .augment = c.augment, .prefetch = true, .seed = c.seed, .rank = rank, .world_size = world});
   const int64_t per_epoch = loader.batches_per_epoch();
-  trainer.set_identity(run_identity(c, data));
+  auto identity = run_identity(c, data);
+  identity.emplace_back("world_size", std::to_string(world));  // the global batch and the data order
+  trainer.set_identity(identity);
 
   std::vector<Row> rows;
   int64_t start_epoch = 0;
@@ -137,19 +146,24 @@ int train_loop(Trainer trainer, const TrainOptions& c, const gan::data::ImageFol
                                " is not at an epoch boundary of this dataset and batch size");
     start_epoch = trainer.steps() / per_epoch;
     rows = read_metrics(dir / "metrics.csv", trainer.steps());
-    std::cout << "resuming " << dir.string() << " from " << name << " (epoch " << start_epoch
-              << ", step " << trainer.steps() << ")\n";
-  } else if (c.resume) {
+    if (writes)
+      std::cout << "resuming " << dir.string() << " from " << name << " (epoch " << start_epoch
+                << ", step " << trainer.steps() << ")\n";
+  } else if (c.resume && writes) {
     std::cout << "nothing to resume in " << ckpt_dir.string() << "; starting from scratch\n";
   }
+  trainer.set_communicator(group);  // rank 0's weights to every rank
+  if (c.log_every > 1) trainer.check_labels(data.labels);  // the deferred steps do not check theirs
   // Written once the checkpoint, if any, is known to fit: a refused resume changes nothing.
-  gan::io::write_file_atomically(dir / "config.ini", c.ini());
-  {  // metrics.csv holds exactly the rows up to the (resumed) step
+  std::ofstream metrics;
+  if (writes) {
+    gan::io::write_file_atomically(dir / "config.ini", c.ini());
+    // metrics.csv holds exactly the rows up to the (resumed) step
     std::string text = std::string(kMetricsHeader) + "\n";
     for (const auto& r : rows) text += format_row(r) + "\n";
     gan::io::write_file_atomically(dir / "metrics.csv", text);
+    metrics.open(dir / "metrics.csv", std::ios::app);
   }
-  std::ofstream metrics(dir / "metrics.csv", std::ios::app);
 
   // Fixed noise for the grids: a row per class, the same draws every epoch.
   const int64_t cols = c.grid_columns, classes = trainer.spec().num_classes();
@@ -157,37 +171,67 @@ int train_loop(Trainer trainer, const TrainOptions& c, const gan::data::ImageFol
   const auto grid_z = at::randn({classes * cols, c.z_dim}, grid_gen, at::TensorOptions(at::kFloat));
   const auto grid_labels = at::arange(classes, at::kLong).repeat_interleave(cols);
 
-  Progress progress(c.n_epochs, per_epoch, c.batch_size);
-  std::cout << "training " << c.variant << " on " << data.images.size(0) << " images, "
-            << classes << " classes, " << per_epoch << " iterations per epoch, " << c.n_epochs
-            << " epochs, on " << c.device << "\n";
+  Progress progress(c.n_epochs, per_epoch, global_batch, writes);
+  if (writes)
+    std::cout << "training " << c.variant << " on " << data.images.size(0) << " images, "
+              << classes << " classes, " << per_epoch << " iterations per epoch, " << c.n_epochs
+              << " epochs, on " << c.device
+              << (world > 1 ? ", " + std::to_string(world) + " processes: global batch " + std::to_string(global_batch) + " (" +
+                                  std::to_string(c.batch_size) + " per process)"
+                            : std::string())
+              << "\n";
   int exit_code = 0;
-  for (int64_t epoch = start_epoch; epoch < c.n_epochs && exit_code == 0; ++epoch) {
-    progress.start_epoch(epoch);
-    loader.for_each(epoch, [&](int64_t it, gan::data::Batch& b) {
-      if (exit_code) return;
-      const auto t0 = std::chrono::steady_clock::now();
-      const auto s = trainer.step(b.images, b.labels);
-      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  // The losses of steps not yet read (--log-every N > 1: step_deferred, read once every N steps).
+  std::vector<gan::DeferredStats> pending;
+  std::vector<int64_t> pending_it;
+  auto t0 = std::chrono::steady_clock::now();
+  // Rows for steps taken; false when one diverged (the run stops).
+  const auto record = [&](int64_t epoch, const std::vector<gan::StepStats>& stats, const std::vector<int64_t>& its) {
+    const auto now = std::chrono::steady_clock::now();
+    const double secs = std::chrono::duration<double>(now - t0).count();
+    t0 = now;
+    for (size_t i = 0; i < stats.size(); ++i) {
+      const auto& s = stats[i];
       if (!s.finite) {
         progress.finish();
-        std::cerr << "aerogan train: at epoch " << epoch + 1 << ", iteration " << it + 1 << " the "
-                  << s.diverged << " loss is not finite (d_loss " << s.d_loss << ", g_loss "
-                  << s.g_loss << "); stopping. The last checkpoint is intact; try a lower --lr.\n";
+        if (writes)
+          std::cerr << "aerogan train: at epoch " << epoch + 1 << ", iteration " << its[i] + 1 << " the "
+                    << s.diverged << " loss is not finite (d_loss " << s.d_loss << ", g_loss "
+                    << s.g_loss << "); stopping. The last checkpoint is intact; try a lower --lr.\n";
         exit_code = 3;
         return;
       }
-      Row r{epoch + 1, it + 1, s.step, s.d_loss, s.g_loss, s.penalty, s.grad_norm, s.wasserstein,
-            double(c.batch_size) / secs, s.augment_p};
+      Row r{epoch + 1, its[i] + 1, s.step, s.d_loss, s.g_loss, s.penalty, s.grad_norm, s.wasserstein,
+            double(global_batch * int64_t(stats.size())) / secs, s.augment_p};
       rows.push_back(r);
-      metrics << format_row(r) << '\n';
-      progress.update(it, r.images_per_s, s.d_loss, s.g_loss);
+      if (writes) metrics << format_row(r) << '\n';
+      progress.update(its[i], r.images_per_s, s.d_loss, s.g_loss);
+    }
+  };
+  for (int64_t epoch = start_epoch; epoch < c.n_epochs && exit_code == 0; ++epoch) {
+    progress.start_epoch(epoch);
+    t0 = std::chrono::steady_clock::now();
+    loader.for_each(epoch, [&](int64_t it, gan::data::Batch& b) {
+      if (exit_code) return;
+      if (c.log_every <= 1) return record(epoch, {trainer.step(b.images, b.labels)}, {it});
+      pending.push_back(trainer.step_deferred(b.images, b.labels));
+      pending_it.push_back(it);
+      if (int64_t(pending.size()) == c.log_every || it + 1 == per_epoch) {
+        auto stats = gan::read_all(pending);
+        for (size_t i = 0; i < stats.size(); ++i) {  // a deferred step records its finiteness only
+          stats[i].augment_p = pending[i].augment_p;
+          if (!stats[i].finite && stats[i].diverged.empty()) stats[i].diverged = "discriminator or generator";
+        }
+        record(epoch, stats, pending_it);
+        pending.clear(), pending_it.clear();
+      }
     });
-    metrics.flush();
+    if (writes) metrics.flush();
     if (exit_code) break;
     progress.end_epoch();
     const int64_t n = epoch + 1;
     const bool last = n == c.n_epochs;
+    if (!writes) continue;
     if (n % c.save_nr == 0 || last) {
       auto images = trainer.sample(grid_labels, grid_z);
       gan::image::write_image(dir / "samples" / ("epoch_" + std::to_string(n) + ".png"),
@@ -210,7 +254,7 @@ int train_loop(Trainer trainer, const TrainOptions& c, const gan::data::ImageFol
       }
     }
   }
-  if (exit_code == 0)
+  if (exit_code == 0 && writes)
     std::cout << "done: " << dir.string() << "\n  samples/  plots/  checkpoints/  metrics.csv  config.ini\n";
   return exit_code;
 }
@@ -268,8 +312,11 @@ void TrainOptions::describe(OptionSet& s) {
       .add("ada-target", &ada_target, "ADA: the target of E[sign(D(real))]")
       .add("ada-interval", &ada_interval, "ADA: steps between adjustments of p")
       .add("ada-kimg", &ada_kimg, "ADA: thousands of images for p to go from 0 to 1 (the paper: 500; a small run needs less)")
+      .add("precision", &precision, "fp32 | bf16 (autocast of the forward passes; weights and optimizer state stay float)")
+      .add("log-every", &log_every, "read the losses back every N steps (1: every step; N > 1: the steps leave them on the device, and the labels are checked once)")
       .toggle("resume", &resume, "continue from OUT/MODEL_NAME/checkpoints/latest")
       .toggle("force-resume", &force_resume, "with --resume: continue although the checkpoint was made with other options or data (the differences are listed without it)");
+  dist.describe(s);
 }
 
 std::string TrainOptions::ini() const {
@@ -356,6 +403,9 @@ void TrainOptions::validate() {
   if (!(ada_target > -1 && ada_target < 1)) throw std::invalid_argument("--ada-target must be in (-1, 1), got " + format_number(ada_target));
   if (!(ada_kimg > 0)) throw std::invalid_argument("--ada-kimg must be > 0, got " + format_number(ada_kimg));
   positive("ada-interval", ada_interval);
+  one_of("precision", precision, {"fp32", "bf16"});
+  positive("log-every", log_every);
+  dist.validate();
   if (csv_file.empty()) throw std::invalid_argument("no labels: give --labels (or --csv-file) FILE.csv");
   if (data_dir.empty()) data_dir = fs::path(csv_file).parent_path().string();
 }
@@ -363,23 +413,35 @@ void TrainOptions::validate() {
 int run(const TrainOptions& options) {
   auto c = options;
   const auto dir = c.model_dir();
+  if (c.dist.launches()) {  // --nproc N: this run, N times, as one group
+    std::vector<std::string> toggles;
+    if (c.resume) toggles.push_back("--resume");
+    if (c.force_resume) toggles.push_back("--force-resume");
+    return launch("train", c.ini(), dir, c.dist, toggles);
+  }
+  const auto group = join_group(c.dist);
+  if (group && c.device.rfind("cuda", 0) == 0 && c.device.find(':') == std::string::npos)
+    c.device += std::string(":") + (std::getenv("LOCAL_RANK") ? std::getenv("LOCAL_RANK") : "0");  // one GPU a process
   if (!c.resume && fs::exists(dir / "checkpoints" / "latest"))
     throw std::invalid_argument(dir.string() + " already holds a trained model; use --resume to "
                                 "continue it or another --model-name");
   const auto data = load_set(c.csv_file, c.data_dir, c.img_size, c.on_bad_image,
                              c.cache ? fs::path(c.out) / "cache" : fs::path(), c.n_classes);
-  std::cout << "dataset: " << data.images.size(0) << " images from " << c.csv_file
-            << (data.decoded ? " (decoded " + std::to_string(data.decoded) + ")" : " (from the cache)")
-            << "\n";
-  if (!data.skipped.empty()) {
+  const bool shown = !group || group->rank() == 0;
+  if (shown)
+    std::cout << "dataset: " << data.images.size(0) << " images from " << c.csv_file
+              << (data.decoded ? " (decoded " + std::to_string(data.decoded) + ")" : " (from the cache)")
+              << "\n";
+  if (shown && !data.skipped.empty()) {
     std::cout << "skipped " << data.skipped.size() << " bad rows:\n";
     for (size_t i = 0; i < data.skipped.size() && i < 20; ++i) std::cout << "  " << data.skipped[i] << "\n";
     if (data.skipped.size() > 20) std::cout << "  ... and " << data.skipped.size() - 20 << " more\n";
   }
   c.n_classes = data.num_classes;
   fs::create_directories(dir);
-  for (const auto& f : gan::io::remove_stale_temporaries(dir)) std::cout << "removed " << f.string() << " (left by a killed run)\n";
-  return with_trainer(c, [&](auto trainer) { return train_loop(std::move(trainer), c, data); });
+  if (shown)
+    for (const auto& f : gan::io::remove_stale_temporaries(dir)) std::cout << "removed " << f.string() << " (left by a killed run)\n";
+  return with_trainer(c, [&](auto trainer) { return train_loop(std::move(trainer), c, data, group); });
 }
 
 }  // namespace aerogan

@@ -37,6 +37,27 @@ check "resume is exact: the same losses" 'diff <(cut -d, -f1-8 out/straight/metr
 check "resume is exact: the same samples" 'cmp -s out/straight/samples/epoch_3.png out/resumed/samples/epoch_3.png'
 expect_error "an existing run is not overwritten" 2 "use --resume" -- "$bin" train "${common[@]}" --n_epochs 3 --model_name straight
 
+# --log-every N: the same steps with the losses read every N steps; --precision bf16 runs.
+"$bin" train "${common[@]}" --n_epochs 3 --model_name deferred --log-every 4 >/dev/null 2>&1
+check "--log-every 4 gives the same losses as reading every step" 'diff <(cut -d, -f1-8 out/straight/metrics.csv) <(cut -d, -f1-8 out/deferred/metrics.csv) >/dev/null'
+out=$("$bin" train "${common[@]}" --n_epochs 1 --model_name bf16 --precision bf16 2>&1); rc=$?
+check "--precision bf16 trains and records it" '[ $rc -eq 0 ] && grep -q "^precision = bf16" out/bf16/config.ini && [ "$(wc -l < out/bf16/metrics.csv)" -eq 7 ]'
+expect_error "--precision takes fp32 or bf16" 2 "--precision 'fp16' is not one of: fp32, bf16" -- "$bin" train "${common[@]}" --model_name p16 --precision fp16
+
+# Data parallel (c10d, Gloo): --nproc 2 with batch 8 a process is one run of global batch 16.
+if "$bin" train --help 2>&1 | grep -q -- "--nproc"; then
+  half=("${common[@]/16/8}")
+  out=$("$bin" train "${half[@]}" --n_epochs 2 --model_name par --nproc 2 2>&1); rc=$?
+  check "--nproc 2 trains as one run: rank 0 writes, the logs say both batches" \
+    '[ $rc -eq 0 ] && grep -q "2 processes: global batch 16 (8 per process)" <<<"$out" && [ "$(wc -l < out/par/metrics.csv)" -eq $((2 * 6 + 1)) ] && [ "$(cat out/par/checkpoints/latest)" = epoch_2.pt ] && [ "$(grep -c "^dataset:" <<<"$out")" -eq 1 ]'
+  "$bin" train "${half[@]}" --n_epochs 1 --model_name par_resumed --nproc 2 >/dev/null 2>&1
+  out=$("$bin" train "${half[@]}" --n_epochs 2 --model_name par_resumed --nproc 2 --resume 2>&1); rc=$?
+  check "a 2-process resume is exact" '[ $rc -eq 0 ] && diff <(cut -d, -f1-8 out/par/metrics.csv) <(cut -d, -f1-8 out/par_resumed/metrics.csv) >/dev/null'
+  out=$(RANK=0 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=$((20000 + RANDOM % 20000)) timeout 120 "$bin" train "${half[@]}" --n_epochs 1 --model_name lone --dist-timeout 3 2>&1); rc=$?
+  check "a lone RANK=0 WORLD_SIZE=2 stops by itself with a message" '[ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -q "rank 0 of 2: the group did not form within 3 s" <<<"$out"'
+  expect_error "--nproc is bounded" 2 "--nproc must be in [1, 256]" -- "$bin" train "${half[@]}" --model_name bad --nproc 0
+fi
+
 # A checkpoint knows what it was made with: a resume on other data or options is refused,
 # naming each field, and changes nothing; --force-resume accepts what can be loaded.
 rest=("${common[@]:2}")  # common without its --labels
