@@ -3,6 +3,7 @@
 // test, and exports the flattened output of the last conv block (the paper's features) of
 // every image, with its file name, for `aerogan cluster`.
 #include "config.hpp"
+#include "parallel.hpp"
 
 #include <gan/data/image_folder.hpp>
 #include <gan/data/split.hpp>
@@ -18,6 +19,7 @@ namespace aerogan {
 void ClassifyOptions::validate() {
   if (labels.empty()) throw std::invalid_argument("give --labels FILE.csv");
   c.validate();
+  dist.validate();
   fractions = parse_split(split);
 }
 
@@ -25,6 +27,10 @@ int run(const ClassifyOptions& o) {
   const auto& c = o.c;
   const auto& [labels, data_dir, out, name, layer, seed] = std::tie(o.labels, o.data_dir, o.out, o.model_name, o.layer, o.seed);
   const auto& fractions = o.fractions;
+  if (o.dist.launches()) return launch("classify", ini_of(o), fs::path(out) / name, o.dist);
+  // Data parallel: every rank trains on its rows of each batch; rank 0 alone evaluates and writes.
+  const auto group = join_group(o.dist);
+  const bool writes = !group || group->rank() == 0;
   const auto data = load_set(labels, data_dir, c.img_size, c.on_bad, fs::path(out) / "cache");
   const int64_t classes = data.num_classes;
   std::vector<int64_t> y(data.labels.data_ptr<int64_t>(), data.labels.data_ptr<int64_t>() + data.labels.numel());
@@ -32,16 +38,20 @@ int run(const ClassifyOptions& o) {
   auto [train_x, train_y] = subset(data, parts[0]);
   auto [val_x, val_y] = subset(data, parts[1]);
   auto [test_x, test_y] = subset(data, parts[2]);
-  std::cout << "dataset: " << data.images.size(0) << " images, " << classes << " classes; split "
-            << parts[0].size() << " / " << parts[1].size() << " / " << parts[2].size() << "\n";
+  if (writes)
+    std::cout << "dataset: " << data.images.size(0) << " images, " << classes << " classes; split "
+              << parts[0].size() << " / " << parts[1].size() << " / " << parts[2].size()
+              << (group ? "; " + std::to_string(group->world_size()) + " processes, batch " + std::to_string(c.batch) + " each" : std::string())
+              << "\n";
 
   torch::manual_seed(seed);
   auto vgg = make_classifier(c, classes);
-  if (!c.weights.empty()) std::cout << "loaded ImageNet weights from " << c.weights << "\n";
-  const auto opts = classifier_options(c, seed);
+  if (!c.weights.empty() && writes) std::cout << "loaded ImageNet weights from " << c.weights << "\n";
+  const auto opts = classifier_options(c, seed).communicator(group);
   gan::train_classifier(vgg, train_x, train_y, opts, [&](int64_t e, double loss) {
-    std::cout << "epoch " << e + 1 << "/" << c.epochs << "  loss " << loss << std::endl;
+    if (writes) std::cout << "epoch " << e + 1 << "/" << c.epochs << "  loss " << loss << std::endl;
   });
+  if (!writes) return 0;
 
   const auto dir = fs::path(out) / name;
   gan::ClassifierMetrics metrics;

@@ -6,6 +6,7 @@
 // (a row per arm, seed and test set), summary.csv (mean and std over seeds) and
 // confusion.csv (summed over seeds).
 #include "config.hpp"
+#include "parallel.hpp"
 
 #include <gan/data/split_file.hpp>
 #include <gan/experiment/comparison_plot.hpp>
@@ -22,6 +23,7 @@ namespace aerogan {
 void EvaluateOptions::validate() {
   if (labels.empty()) throw std::invalid_argument("give --labels FILE.csv (the source set)");
   c.validate();
+  dist.validate();
   one_of("select", select, {"best-val", "last"});
   if (seeds < 1) throw std::invalid_argument("--seeds must be >= 1, got " + std::to_string(seeds));
   if (resamples < 100) throw std::invalid_argument("--resamples must be >= 100, got " + std::to_string(resamples));
@@ -55,7 +57,12 @@ int run(const EvaluateOptions& opts) {
       std::tie(opts.labels, opts.data_dir, opts.target_labels, opts.target_data_dir, opts.out, opts.split_file);
   const int64_t positive = opts.positive, seeds = opts.seeds;
   const fs::path dir = out;
-  gan::io::remove_stale_temporaries(dir);
+  if (opts.dist.launches()) return launch("evaluate", ini_of(opts), dir, opts.dist, opts.resplit ? std::vector<std::string>{"--resplit"} : std::vector<std::string>{});
+  // Over the ranks of a group: each trains its share of the (seed, arm) runs; rank 0 writes.
+  const auto group = join_group(opts.dist);
+  const bool writes = !group || group->rank() == 0;
+  const std::string who = group ? "rank " + std::to_string(group->rank()) + ": " : "";
+  if (writes) gan::io::remove_stale_temporaries(dir);
   const auto source = load_set(labels, data_dir, c.img_size, c.on_bad, dir / "cache");
   if (source.num_classes != 2)
     throw std::invalid_argument(labels + ": the oversampling experiment needs 2 classes, the CSV has " +
@@ -91,6 +98,7 @@ int run(const EvaluateOptions& opts) {
   o.select_best_val = opts.select == "best-val";
   o.classifier = classifier_options(c, 0);
   o.make_classifier = [&] { return make_classifier(c, 2); };
+  o.communicator = group;
   if (!split_file.empty()) {
     // The one split, from the file: every source row must be in it.
     try {
@@ -102,13 +110,14 @@ int run(const EvaluateOptions& opts) {
               << o.parts[2].size() << "\n";
   }
   const auto y = source.labels;
-  std::cout << "source: " << y.size(0) << " images, " << y.eq(positive).sum().item<int64_t>() << " positive; target: "
+  if (writes)
+    std::cout << "source: " << y.size(0) << " images, " << y.eq(positive).sum().item<int64_t>() << " positive; target: "
             << (tests.empty() ? std::string("none") : std::to_string(tests[0].second.size()) + " images") << "\n";
 
   const auto t0 = std::chrono::steady_clock::now();
   const auto runs = gan::experiment::run_oversampling(
       {source.images, source.labels}, arms, tests, o, [&](const std::vector<gan::experiment::Run>& r, double secs) {
-        std::cout << std::fixed << std::setprecision(3) << "seed " << r.front().seed << "  " << std::left << std::setw(16)
+        std::cout << std::fixed << std::setprecision(3) << who << "seed " << r.front().seed << "  " << std::left << std::setw(16)
                   << r.front().arm << std::right << " train " << r.front().n_train << " (" << r.front().n_added << " added)";
         for (const auto& run : r) {
           if (run.set == "val") continue;
@@ -119,6 +128,7 @@ int run(const EvaluateOptions& opts) {
         }
         std::cout << "  (" << secs << " s)" << std::defaultfloat << std::endl;
       });
+  if (!writes) return 0;
   // results.csv: every run; summary.csv: mean and std over seeds; confusion.csv: summed.
   gan::experiment::write_results(dir / "results.csv", runs, positive);
   gan::experiment::confusion(runs, positive).write(dir / "confusion.csv");

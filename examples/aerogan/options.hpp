@@ -181,6 +181,7 @@ struct ClassifyOptions {
   std::string labels, data_dir, out = "out", model_name = "classifier", split = "0.7,0.2,0.1", layer = "features";
   uint64_t seed = 0;
   ClassifierFlags c;
+  DistFlags dist;
   std::vector<double> fractions;
   static std::string caption() { return "aerogan classify: train a VGG classifier and export its features"; }
   void describe(OptionSet& s) {
@@ -192,6 +193,7 @@ struct ClassifyOptions {
     declare_seed(s, &seed);
     s.add("layer", &layer, "layer whose flattened output is exported: features (the last conv block, as the paper), avgpool, classifier.N");
     c.describe(s);
+    dist.describe(s);
   }
   void validate();
 };
@@ -268,6 +270,7 @@ struct EvaluateOptions {
   std::string select = "best-val", split_file;
   bool resplit = false;
   ClassifierFlags c;
+  DistFlags dist;
   // Resolved by validate.
   std::vector<double> fractions;
   std::vector<std::pair<std::string, std::string>> gans;  // (name, CSV) in the order given
@@ -295,6 +298,7 @@ struct EvaluateOptions {
         .add("select", &select, "best-val (keep the epoch with the best balanced accuracy on the validation split) | last");
     declare_out(s, &out, "output folder");
     c.describe(s);
+    dist.describe(s);
   }
   void validate();
 };

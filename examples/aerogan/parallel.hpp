@@ -11,6 +11,7 @@
 #include <gan/distributed/process_group.hpp>
 #endif
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -34,6 +35,15 @@ inline std::shared_ptr<gan::distributed::Communicator> join_group(const DistFlag
 #endif
 }
 
+/// A subcommand's options as the INI that `--config` reads back.
+template <class Options>
+std::string ini_of(const Options& o) {
+  auto copy = o;
+  OptionSet s(Options::caption());
+  copy.describe(s);
+  return s.ini("the options of this run, for its processes");
+}
+
 /// Starts `aerogan SUBCOMMAND --config DIR/launch.ini EXTRA...` `f.nproc` times as one group (the
 /// INI holds the run's options; toggles, which an INI does not keep, go in `extra`) and returns
 /// the first failure's exit code, or 0.
@@ -47,6 +57,9 @@ inline int launch(const std::string& subcommand, const std::string& ini, const s
   std::cout << "aerogan " << subcommand << ": starting " << f.nproc << " processes (" << config.string() << ")\n" << std::flush;
   gan::distributed::LaunchOptions o;
   o.nproc = int(f.nproc);
+  // As torchrun: without OMP_NUM_THREADS, the cores shared among the processes.
+  if (!std::getenv("OMP_NUM_THREADS"))
+    ::setenv("OMP_NUM_THREADS", std::to_string(std::max<long>(1, ::sysconf(_SC_NPROCESSORS_ONLN) / long(f.nproc))).c_str(), 1);
   o.master_port = int(f.master_port);
   o.grace_seconds = f.timeout + 30;
   return gan::distributed::launch_local(argv, o);

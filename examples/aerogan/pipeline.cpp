@@ -142,7 +142,7 @@ int run(const PipelineOptions& po_) {
 
   // Sections and the keys of the pipeline's own sections.
   const std::map<std::string, std::set<std::string>> own{
-      {"pipeline", {"out", "seed", "device", "variants", "conditioning", "split"}},
+      {"pipeline", {"out", "seed", "device", "variants", "conditioning", "split", "nproc"}},
       {"data", {"labels", "data-dir", "target-labels", "target-data-dir", "count", "size", "positive-ratio",
                 "target-count", "target-positive-ratio", "seed"}}};
   std::set<std::string> known{"pipeline", "data", "classify", "cluster", "train", "generate", "fid", "evaluate"};
@@ -200,6 +200,8 @@ int run(const PipelineOptions& po_) {
   const fs::path out = ini.get("pipeline", "out", "out/pipeline");
   const std::string seed = std::to_string(value_of("pipeline", "seed", "0", integer));
   const std::string device = ini.get("pipeline", "device", "cpu");
+  // Processes for the stages that scale (classify, train, evaluate; docs/distributed.md).
+  const std::string nproc = std::to_string(value_of("pipeline", "nproc", "1", integer));
   const std::string conditioning = ini.get("pipeline", "conditioning", "clusters");
   one_of("conditioning", conditioning, {"clusters", "classes"});
   check_device(device);
@@ -268,7 +270,7 @@ int run(const PipelineOptions& po_) {
   const std::vector<std::string> data_dep{"split"};
   stages.push_back(stage<ClassifyOptions>("classify", {"classify"},
                                           {"--labels", train_labels, "--data-dir", data_dir, "--out", out.string(), "--model-name",
-                                           "classifier", "--seed", seed, "--device", device},
+                                           "classifier", "--seed", seed, "--device", device, "--nproc", nproc},
                                           section_args(ini, {"classify"}), {out / "classifier"}, data_dep));
   stages.push_back(stage<ClusterOptions>("cluster", {"cluster"},
                                          {"--features", (out / "classifier" / "features.pt").string(), "--out",
@@ -301,7 +303,8 @@ int run(const PipelineOptions& po_) {
     const auto train_section = section_args(ini, {"train", "train." + v}, {"variant"});
     stages.push_back(stage<TrainOptions>("train." + v, {"train", "train." + v},
                                          {"--labels", gan_labels, "--data-dir", data_dir, "--out", (out / "gans").string(),
-                                          "--model-name", v, "--variant", variant_of.at(v), "--seed", seed, "--device", device, "--resume"},
+                                          "--model-name", v, "--variant", variant_of.at(v), "--seed", seed, "--device", device, "--resume",
+                                          "--nproc", nproc},
                                          train_section, {model}, conditioning == "clusters" ? std::vector<std::string>{"cluster"} : data_dep));
     stages.back().reserved.erase("variant");  // [train.NAME] variant = ... names it (checked above)
     // Enough generated positives for the target share of the training part and for the FID.
@@ -338,7 +341,7 @@ int run(const PipelineOptions& po_) {
   }
   {
     Args given{"--labels", labels, "--data-dir", data_dir, "--split-file", split_csv, "--out", (out / "evaluate").string(), "--seed", seed,
-               "--device", device};
+               "--device", device, "--nproc", nproc};
     if (!target_labels.empty()) given = with(given, {"--target-labels", target_labels, "--target-data-dir", target_dir});
     for (const auto& x : synthetic) given = with(given, {"--synthetic", x});
     auto s = stage<EvaluateOptions>("evaluate", {"evaluate"}, given, section_args(ini, {"evaluate"}), {out / "evaluate"},

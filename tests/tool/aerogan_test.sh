@@ -137,6 +137,11 @@ expect_error "generate rejects a class out of range" 2 "out of range [0, 2)" -- 
 check "classify reports val and test metrics and writes features" 'grep -q "^val," outc/cls/metrics.csv && grep -q "^test," outc/cls/metrics.csv && [ -f outc/cls/features.pt ] && [ -f outc/cls/classifier.pt ]'
 "$bin" classify --labels data/labels.csv --img-size 32 --epochs 0 --layer classifier.1 --out outc --model-name fc >/dev/null 2>&1
 check "classify exports a named layer" '[ -f outc/fc/features.pt ] && "$bin" cluster --features outc/fc/features.pt --k 2 --tsne 0 | grep -q "features: 96 x 4096"'
+if "$bin" classify --help 2>&1 | grep -q -- "--nproc"; then
+  out=$("$bin" classify --labels data/labels.csv --img-size 32 --epochs 1 --batch-size 8 --out outc --model-name cls2 --nproc 2 2>&1); rc=$?
+  check "classify --nproc 2 trains over 2 processes (batch 8 each) and rank 0 writes" \
+    '[ $rc -eq 0 ] && grep -q "2 processes, batch 8 each" <<<"$out" && grep -q "^test," outc/cls2/metrics.csv && [ -f outc/cls2/features.pt ] && [ "$(grep -c "^epoch 1/1" <<<"$out")" -eq 1 ]' || echo "$out" | tail -5
+fi
 expect_error "classify rejects an unknown layer" 1 "unknown layer 'conv9'" -- "$bin" classify --labels data/labels.csv --img-size 32 --epochs 0 --layer conv9 --out outc --model-name bad
 expect_error "classify rejects a bad split" 2 "--split needs three fractions" -- "$bin" classify --labels data/labels.csv --split 0.5,0.5
 out=$("$bin" cluster --features outc/cls/features.pt --k 3 --sweep-k 2,3 --sweep-methods kmeans,ward,average --repair 0.01 --data-dir data 2>&1)
@@ -319,6 +324,13 @@ check "the report shows the paired differences and their plot" \
 out=$("$bin" evaluate --labels data/labels.csv --target-labels data/positives.csv --arms baseline,duplicate --epochs 1 \
       --img-size 32 --width 0.25 --hidden 8 --pool 1 --seeds 2 --resamples 200 --out ev1 2>&1); rc=$?
 out2=$(cd data && "$bin" evaluate --labels labels.csv --arms baseline --epochs 0 --img-size 32 --width 0.25 --hidden 8 --pool 1 --seeds 1 --resamples 100 --out ../ev_bare 2>&1); rc2=$?
+if "$bin" evaluate --help 2>&1 | grep -q -- "--nproc"; then
+  # Over 2 processes the (seed, arm) runs are shared out: the same results as one process.
+  out3=$("$bin" evaluate --labels data/labels.csv --target-labels data/positives.csv --arms baseline,duplicate --epochs 1 \
+        --img-size 32 --width 0.25 --hidden 8 --pool 1 --seeds 2 --resamples 200 --out ev2 --nproc 2 2>&1); rc3=$?
+  check "evaluate --nproc 2 shares out the runs: the same results, summary and comparison as one process" \
+    '[ $rc3 -eq 0 ] && grep -q "^rank 1: seed" <<<"$out3" && cmp -s ev1/results.csv ev2/results.csv && cmp -s ev1/summary.csv ev2/summary.csv && cmp -s ev1/comparison.csv ev2/comparison.csv' || echo "$out3" | tail -5
+fi
 check "evaluate takes a bare CSV name (its folder is the current one)" '[ $rc2 -eq 0 ] && [ -s ev_bare/summary.csv ]' || echo "$out2" | tail -3
 check "a one-class target: recall measured, precision and AUC undefined, not 1" \
   '[ $rc -eq 0 ] && awk -F, "NR > 1 && \$2 == \"target\" { n++; if (\$8 != \"nan\" || \$16 != \"nan\" || \$10 == \"nan\") bad = 1 } END { exit bad || n != 2 }" ev1/summary.csv && grep -q "^duplicate,baseline,target,precision,2,nan" ev1/comparison.csv'
@@ -400,6 +412,10 @@ check "every stage honours [data] data-dir when the CSVs lie elsewhere" \
 out=$("$bin" pipeline --config "$(dirname "$0")/../../examples/configs/paper-gpu.ini" --dry-run 2>&1); rc=$?
 check "the paper's GPU config is valid: four GANs at 96x96 on cuda" \
   '[ $rc -eq 0 ] && [ "$(grep -c "aerogan train .*--device cuda.*--img-size=96 .*--n-epochs=600 --batch-size=256" <<<"$out")" -eq 4 ] && grep -q -- "--variant wgan-gp .*--gp-weight=10 --disc-repeats=2 --optimizer=rmsprop" <<<"$out" && grep -q -- "--variant wgan-clip .*--clip-value=0.01" <<<"$out" && grep -q -- "--variant vanilla .*--d-output-dim=8" <<<"$out"'
+sed 's/^device = cuda/device = cuda\nnproc = 2/' "$(dirname "$0")/../../examples/configs/paper-gpu.ini" > nproc.ini
+out=$("$bin" pipeline --config nproc.ini --dry-run 2>&1); rc=$?
+check "[pipeline] nproc goes to the stages that scale: classify, the four GANs, evaluate" \
+  '[ $rc -eq 0 ] && [ "$(grep -c -- "--nproc 2" <<<"$out")" -eq 6 ] && [ "$(grep "aerogan generate" <<<"$out" | grep -c -- "--nproc")" -eq 0 ]'
 sed 's/^variants = .*/variants = vanilla, gan9/' tiny.ini > bad.ini
 expect_error "pipeline rejects an unknown variant, naming the file and line" 2 "bad.ini:4: unknown variant 'gan9'" -- "$bin" pipeline --config bad.ini
 printf '[pipeline]\nout = x\n[trian]\nn-epochs = 1\n' > bad2.ini

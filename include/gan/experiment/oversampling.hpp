@@ -22,6 +22,7 @@
 /// gan::experiment::compare(runs).write("comparison.csv");  // paired differences, with 95% intervals
 /// ```
 
+#include <gan/distributed/communicator.hpp>
 #include <gan/data/csv.hpp>
 #include <gan/data/oversample.hpp>
 #include <gan/data/random.hpp>
@@ -167,7 +168,42 @@ struct ExperimentOptions {
   ClassifierOptions classifier;
   /// A new classifier for 2 classes, called after torch::manual_seed(seed).
   std::function<nn::Vgg()> make_classifier;
+  /// Spread the (seed, arm) runs over the ranks of a group (gan/distributed): rank r trains
+  /// runs r, r + W, ... in (seed, arm) order, and every rank returns all of them (one
+  /// all-reduce at the end). Each run depends on its seed alone, so the runs are those of one
+  /// process. Null: every run here.
+  std::shared_ptr<distributed::Communicator> communicator;
 };
+
+namespace detail {
+/// What a run computed beyond what every rank knows (its arm, set, seed and the set's truth):
+/// n_train, n_added, train_share, threshold, then per tile the prediction and the score.
+inline std::vector<double> run_payload(const std::vector<Run>& runs) {
+  std::vector<double> v;
+  for (const auto& r : runs) {
+    v.insert(v.end(), {double(r.n_train), double(r.n_added), r.train_share, r.threshold});
+    for (size_t i = 0; i < r.predicted.size(); ++i) v.push_back(double(r.predicted[i]));
+    v.insert(v.end(), r.score.begin(), r.score.end());
+  }
+  return v;
+}
+inline size_t read_payload(std::vector<Run>& runs, const double* v) {
+  size_t k = 0;
+  for (auto& r : runs) {
+    r.n_train = int64_t(v[k]), r.n_added = int64_t(v[k + 1]), r.train_share = v[k + 2], r.threshold = v[k + 3];
+    k += 4;
+    r.predicted.resize(r.truth.size());
+    r.score.resize(r.truth.size());
+    for (size_t i = 0; i < r.truth.size(); ++i) r.predicted[i] = int64_t(v[k + i]);
+    k += r.truth.size();
+    for (size_t i = 0; i < r.truth.size(); ++i) r.score[i] = v[k + i];
+    k += r.truth.size();
+    r.m = metrics::ConfusionMatrix(2);
+    for (size_t i = 0; i < r.truth.size(); ++i) r.m.add(r.truth[i], r.predicted[i]);
+  }
+  return k;
+}
+}  // namespace detail
 
 /// Runs every arm for every seed, tests each classifier on the split's val and test parts
 /// ("val", "source-test") and on `tests` (e.g. {"target", another region}), and returns the
@@ -185,6 +221,9 @@ inline std::vector<Run> run_oversampling(
   const auto fixed = !o.parts.empty() ? o.parts : o.resplit ? std::vector<std::vector<int64_t>>{}
                                                             : data::stratified_split(y, o.fractions, o.split_seed);
   std::vector<Run> runs;
+  const int64_t rank = o.communicator ? o.communicator->rank() : 0, world = o.communicator ? o.communicator->world_size() : 1;
+  std::vector<std::pair<size_t, size_t>> others;  // [first, last) in `runs` of the runs trained elsewhere
+  int64_t job = 0;
   for (int64_t r = 0; r < o.seeds; ++r) {
     const uint64_t seed = o.first_seed + uint64_t(r);
     const auto parts = o.resplit ? data::stratified_split(y, o.fractions, seed) : fixed;
@@ -199,6 +238,19 @@ inline std::vector<Run> run_oversampling(
     const auto positives = source.images.index_select(0, at::tensor(pos, at::kLong));
     const int64_t needed = data::extra_needed(train.size(), int64_t(pos.size()), o.target_share);
     for (const auto& arm : arms) {
+      if (job++ % world != rank) {  // another rank's: what every rank knows now, the rest at the end
+        const size_t first = runs.size();
+        for (const auto& [name, set] : sets) {
+          if (set.size() == 0) continue;
+          Run run;
+          run.arm = arm.name, run.set = name, run.seed = seed;
+          const auto truth = set.labels.to(at::kLong).contiguous();
+          run.truth.assign(truth.data_ptr<int64_t>(), truth.data_ptr<int64_t>() + truth.numel());
+          runs.push_back(std::move(run));
+        }
+        others.emplace_back(first, runs.size());
+        continue;
+      }
       const auto start = std::chrono::steady_clock::now();
       const auto out = arm.make(ArmInput{train, positives, needed, o.positive_class, seed});
       auto opts = ClassifierOptions(o.classifier).seed(seed).class_weights(out.class_weights);
@@ -235,6 +287,20 @@ inline std::vector<Run> run_oversampling(
       runs.insert(runs.end(), these.begin(), these.end());
       if (on_run) on_run(these, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     }
+  }
+  if (world > 1) {  // every run's payload at its place, zeros elsewhere, summed over the ranks
+    std::vector<Run> mine_or_blank = runs;
+    for (const auto& [first, last] : others)
+      for (size_t i = first; i < last; ++i) {
+        mine_or_blank[i].n_train = mine_or_blank[i].n_added = 0;
+        mine_or_blank[i].train_share = mine_or_blank[i].threshold = 0;
+        mine_or_blank[i].predicted.assign(runs[i].truth.size(), 0);
+        mine_or_blank[i].score.assign(runs[i].truth.size(), 0.0);
+      }
+    auto payload = detail::run_payload(mine_or_blank);
+    std::vector<at::Tensor> t{at::tensor(payload, at::kDouble)};
+    o.communicator->all_reduce_sum(t);
+    detail::read_payload(runs, t[0].contiguous().data_ptr<double>());
   }
   return runs;
 }

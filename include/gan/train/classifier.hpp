@@ -4,6 +4,7 @@
 /// GANs: used to extract features for clustering and by the oversampling experiment.
 
 #include <gan/data/loader.hpp>
+#include <gan/distributed/communicator.hpp>
 #include <gan/error.hpp>
 #include <gan/io/archive.hpp>
 #include <gan/io/ini.hpp>
@@ -35,6 +36,10 @@ struct ClassifierOptions {
   TORCH_ARG(std::vector<double>, class_weights) = {};
   /// Normalise inputs as torchvision's ImageNet models expect (mean/std per channel).
   TORCH_ARG(bool, imagenet_normalize) = false;
+  /// Data parallel over the ranks of a group (gan/distributed): `batch_size` per rank, rank 0's
+  /// weights to every rank first, gradients averaged, batch norm synchronised, the epoch's
+  /// loss the ranks' mean. Null: alone.
+  TORCH_ARG(std::shared_ptr<distributed::Communicator>, communicator) = nullptr;
 };
 
 namespace detail {
@@ -58,11 +63,16 @@ void train_classifier(Net& net, const at::Tensor& images, const at::Tensor& labe
   for (auto& p : net->parameters())
     if (p.requires_grad()) params.push_back(p);
   TORCH_CHECK_VALUE(!params.empty(), "train_classifier: every parameter is frozen");
+  const auto& comm = o.communicator();
+  const int64_t rank = comm ? comm->rank() : 0, world = comm ? comm->world_size() : 1;
+  TORCH_CHECK_VALUE(world == 1 || images.size(0) >= o.batch_size() * world, "train_classifier: ", images.size(0),
+                    " images are fewer than one batch of ", o.batch_size(), " on each of ", world, " processes");
+  if (comm) distributed::broadcast_module(*comm, *net);
   torch::optim::Adam opt(params, torch::optim::AdamOptions(o.lr()).weight_decay(o.weight_decay()));
   data::Loader loader(images, labels,
                       {.batch_size = o.batch_size(), .shuffle = true,
-                       .drop_last = images.size(0) >= o.batch_size(), .augment = o.augment(),
-                       .prefetch = true, .seed = o.seed()});
+                       .drop_last = images.size(0) >= o.batch_size() * world, .augment = o.augment(),
+                       .prefetch = true, .seed = o.seed(), .rank = rank, .world_size = world});
   at::Tensor weight;
   if (!o.class_weights().empty())
     weight = at::tensor(o.class_weights(), at::kFloat).to(o.device());
@@ -72,14 +82,16 @@ void train_classifier(Net& net, const at::Tensor& images, const at::Tensor& labe
     double sum = 0;
     int64_t n = 0;
     loader.for_each(e, [&](int64_t, data::Batch& b) {
+      const distributed::Scope data_parallel(comm.get(), {});  // nothing when alone
       auto x = detail::classifier_input(b.images.to(o.device()), o);
       auto loss = torch::nn::functional::cross_entropy(
           net->forward(x), b.labels.to(o.device()),
           torch::nn::functional::CrossEntropyFuncOptions().weight(weight));
       opt.zero_grad();
       loss.backward();
+      if (comm) distributed::average_gradients(*comm, params, distributed::DataParallelOptions().bucket_bytes());
       opt.step();
-      sum += loss.template item<double>();
+      sum += distributed::mean_over_ranks(loss).template item<double>();
       ++n;
     });
     if (on_epoch) on_epoch(e, n ? sum / double(n) : 0.0);
