@@ -10,6 +10,7 @@
 #include <gan/train/classifier.hpp>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <optional>
@@ -60,8 +61,13 @@ inline gan::nn::Vgg make_classifier(const ClassifierFlags& c, int64_t classes) {
                                   classes, c.weights, c.freeze);
 }
 
+/// "cuda" is the process's own GPU under torchrun's variables (cuda:LOCAL_RANK), GPU 0 alone.
 inline torch::Device to_device(const std::string& device) {
-  return device == "cuda" ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+  if (device != "cuda") return torch::Device(torch::kCPU);
+  const char* local = std::getenv("LOCAL_RANK");
+  const char* world = std::getenv("WORLD_SIZE");
+  const bool group = local && world && std::atoi(world) > 1;
+  return torch::Device(torch::kCUDA, group ? c10::DeviceIndex(std::atoi(local)) : c10::DeviceIndex(0));
 }
 
 inline gan::ClassifierOptions classifier_options(const ClassifierFlags& c, uint64_t seed) {

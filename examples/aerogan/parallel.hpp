@@ -57,9 +57,11 @@ inline int launch(const std::string& subcommand, const std::string& ini, const s
   std::cout << "aerogan " << subcommand << ": starting " << f.nproc << " processes (" << config.string() << ")\n" << std::flush;
   gan::distributed::LaunchOptions o;
   o.nproc = int(f.nproc);
-  // As torchrun: without OMP_NUM_THREADS, the cores shared among the processes.
-  if (!std::getenv("OMP_NUM_THREADS"))
-    ::setenv("OMP_NUM_THREADS", std::to_string(std::max<long>(1, ::sysconf(_SC_NPROCESSORS_ONLN) / long(f.nproc))).c_str(), 1);
+  // The threads shared out among the processes (OMP_NUM_THREADS, else the cores): two OpenMP
+  // programs each with every core run several times slower than one (docs/performance.md).
+  const char* omp = std::getenv("OMP_NUM_THREADS");
+  const long threads = omp && std::atol(omp) > 0 ? std::atol(omp) : ::sysconf(_SC_NPROCESSORS_ONLN);
+  ::setenv("OMP_NUM_THREADS", std::to_string(std::max<long>(1, threads / long(f.nproc))).c_str(), 1);
   o.master_port = int(f.master_port);
   o.grace_seconds = f.timeout + 30;
   return gan::distributed::launch_local(argv, o);

@@ -419,9 +419,7 @@ int run(const TrainOptions& options) {
     if (c.force_resume) toggles.push_back("--force-resume");
     return launch("train", c.ini(), dir, c.dist, toggles);
   }
-  const auto group = join_group(c.dist);
-  if (group && c.device.rfind("cuda", 0) == 0 && c.device.find(':') == std::string::npos)
-    c.device += std::string(":") + (std::getenv("LOCAL_RANK") ? std::getenv("LOCAL_RANK") : "0");  // one GPU a process
+  const auto group = join_group(c.dist);  // with --device cuda each process takes GPU LOCAL_RANK
   if (!c.resume && fs::exists(dir / "checkpoints" / "latest"))
     throw std::invalid_argument(dir.string() + " already holds a trained model; use --resume to "
                                 "continue it or another --model-name");

@@ -81,6 +81,13 @@ struct ProcessGroupOptions {
   }
 };
 
+/// What a group's collectives moved and cost on this rank, since it was made.
+struct Traffic {
+  int64_t calls = 0;    ///< collectives (one per dtype and device of a call)
+  int64_t bytes = 0;    ///< bytes of the tensors handed to them
+  double seconds = 0;   ///< wall time inside them, waiting for the others included
+};
+
 /// A c10d process group as a `Communicator`.
 class ProcessGroup : public Communicator {
  public:
@@ -119,6 +126,7 @@ class ProcessGroup : public Communicator {
   int world_size() const override { return o_.world_size; }
   int local_rank() const { return o_.local_rank; }
   const ProcessGroupOptions& options() const { return o_; }
+  const Traffic& traffic() const { return traffic_; }
 
   void all_reduce_sum(std::vector<at::Tensor>& tensors) override {
     if (o_.world_size == 1 || tensors.empty()) return;
@@ -204,8 +212,12 @@ class ProcessGroup : public Communicator {
       std::vector<at::Tensor> one{idx.size() == 1 && tensors[idx[0]].is_contiguous()
                                       ? tensors[idx[0]].detach().view({-1})
                                       : at::cat(parts)};
+      const auto t0 = std::chrono::steady_clock::now();
       try {
         op(one)->wait(o_.timeout);
+        ++traffic_.calls;
+        traffic_.bytes += one[0].numel() * int64_t(one[0].element_size());
+        traffic_.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       } catch (const std::exception& e) {
         std::string peer = o_.world_size == 2 ? "rank " + std::to_string(1 - o_.rank) : "another rank";
         throw Error(o_.master_addr + ":" + std::to_string(o_.master_port), 0,
@@ -224,6 +236,7 @@ class ProcessGroup : public Communicator {
   }
 
   ProcessGroupOptions o_;
+  Traffic traffic_;
   c10::intrusive_ptr<c10d::Store> store_;
   c10::intrusive_ptr<c10d::ProcessGroupGloo> gloo_;
 #ifdef USE_C10D_NCCL
