@@ -99,8 +99,8 @@ int worker(const std::string& scenario, const fs::path& dir) {
     const auto o = dist::ProcessGroupOptions::from_environment(std::chrono::seconds(std::atoi(std::getenv("GAN_TEST_TIMEOUT") ? std::getenv("GAN_TEST_TIMEOUT") : "30")));
     auto group = dist::ProcessGroup::create(o);
     const std::string rank = std::to_string(group->rank());
-    if (scenario == "die") {  // rank 1 is killed after joining; rank 0 goes on stepping
-      if (group->rank() == 1) std::raise(SIGKILL);
+    if (scenario == "die") {  // the last rank is killed after joining; the others go on stepping
+      if (group->rank() == group->world_size() - 1) std::raise(SIGKILL);
       gan::presets::ConditionalGan t(spec(), options());
       t.set_communicator(group);
       run_steps(t, 0, 100, group.get());
@@ -324,6 +324,21 @@ TEST(DataParallel, AKilledRankStopsTheOther) {
   const auto log = read_text(r0.log);
   EXPECT_NE(log.find("rank 0 of 2"), std::string::npos) << log;
   EXPECT_NE(log.find("rank 1 stopped or did not answer"), std::string::npos) << log;
+}
+
+// Of 3 ranks the last is killed: the other two name it, through the store.
+TEST(DataParallel, AKilledRankOfThreeIsNamed) {
+  Dir dir("die3");
+  const int port = free_port();
+  std::vector<Child> kids;
+  for (int r = 0; r < 3; ++r) kids.push_back(spawn("die", dir.path, r, 3, port, 20));
+  EXPECT_EQ(wait_for(kids[2], 60), 128 + SIGKILL);
+  for (int r = 0; r < 2; ++r) {
+    EXPECT_EQ(wait_for(kids[size_t(r)], 90), 1) << read_text(kids[size_t(r)].log);
+    const auto log = read_text(kids[size_t(r)].log);
+    EXPECT_NE(log.find("rank " + std::to_string(r) + " of 3"), std::string::npos) << log;
+    EXPECT_NE(log.find("rank 2 stopped or did not answer"), std::string::npos) << log;
+  }
 }
 
 // launch_local starts a whole group with torchrun's variables and reports the first failure.

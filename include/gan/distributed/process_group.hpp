@@ -30,13 +30,16 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
+#include <vector>
 
 namespace gan::distributed {
 
@@ -161,6 +164,37 @@ class ProcessGroup : public Communicator {
     return b;
   }
   static std::string first_line(const std::string& m) { return m.substr(0, m.find('\n')); }
+  /// After a failed collective: the ranks that do not say they are alive, through the store.
+  /// Every rank that sees the failure closes its connections (the group is unusable after it),
+  /// writes "alive/RANK" and waits a little (at most 10 s or the time-out) for the others'
+  /// keys; a rank without one is named. When the store itself is gone, rank 0, which holds it,
+  /// is.
+  std::string silent_ranks() {
+    if (o_.world_size == 2) return "rank " + std::to_string(1 - o_.rank);
+    // Close this rank's connections first, so that the ranks still waiting on it fail now too,
+    // while the store (rank 0's) is still there to answer them.
+    gloo_.reset();
+    try {
+      store_->setTimeout(std::chrono::seconds(5));
+      store_->set("alive/" + std::to_string(o_.rank), std::vector<uint8_t>{1});
+      const auto end = std::chrono::steady_clock::now() + std::min<std::chrono::milliseconds>(o_.timeout, std::chrono::seconds(10));
+      std::vector<int> silent;
+      do {
+        silent.clear();
+        for (int r = 0; r < o_.world_size; ++r)
+          if (r != o_.rank && !store_->check({"alive/" + std::to_string(r)})) silent.push_back(r);
+        if (silent.empty()) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      } while (std::chrono::steady_clock::now() < end);
+      if (silent.empty()) return "a rank";
+      std::string names = silent.size() == 1 ? "rank " : "ranks ";
+      for (size_t i = 0; i < silent.size(); ++i) names += (i ? ", " : "") + std::to_string(silent[i]);
+      return names;
+    } catch (const std::exception&) {
+      return "rank 0 (which holds the group's store)";
+    }
+  }
+
   std::string not_joined() const {
     return "the group did not form within " + seconds(o_.timeout) + ": not every one of the " +
            std::to_string(o_.world_size) + " processes joined" +
@@ -196,6 +230,7 @@ class ProcessGroup : public Communicator {
     if (t.is_cuda() && nccl_) return nccl_.get();
 #endif
     TORCH_CHECK_VALUE(!t.is_cuda() || o_.backend != "nccl", "NCCL was asked for but is not available");
+    if (!gloo_) throw Error(o_.master_addr + ":" + std::to_string(o_.master_port), 0, who() + ": the group failed before and is closed");
     return gloo_.get();
   }
 
@@ -219,9 +254,8 @@ class ProcessGroup : public Communicator {
         traffic_.bytes += one[0].numel() * int64_t(one[0].element_size());
         traffic_.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       } catch (const std::exception& e) {
-        std::string peer = o_.world_size == 2 ? "rank " + std::to_string(1 - o_.rank) : "another rank";
         throw Error(o_.master_addr + ":" + std::to_string(o_.master_port), 0,
-                    who() + ": the " + what + " failed: " + peer + " stopped or did not answer within " +
+                    who() + ": the " + what + " failed: " + silent_ranks() + " stopped or did not answer within " +
                         seconds(o_.timeout) + " (" + first_line(e.what()) + ")");
       }
       if (one[0].data_ptr() == tensors[idx[0]].data_ptr()) continue;
