@@ -185,7 +185,7 @@ int train_loop(Trainer trainer, const TrainOptions& c, const gan::data::ImageFol
   std::vector<gan::DeferredStats> pending;
   std::vector<int64_t> pending_it;
   auto t0 = std::chrono::steady_clock::now();
-  // Rows for steps taken; false when one diverged (the run stops).
+  // Rows for the steps taken; a step that diverged stops the run (exit code 3).
   const auto record = [&](int64_t epoch, const std::vector<gan::StepStats>& stats, const std::vector<int64_t>& its) {
     const auto now = std::chrono::steady_clock::now();
     const double secs = std::chrono::duration<double>(now - t0).count();
@@ -413,6 +413,9 @@ void TrainOptions::validate() {
 int run(const TrainOptions& options) {
   auto c = options;
   const auto dir = c.model_dir();
+  if (!c.resume && fs::exists(dir / "checkpoints" / "latest"))
+    throw std::invalid_argument(dir.string() + " already holds a trained model; use --resume to "
+                                "continue it or another --model-name");
   if (c.dist.launches()) {  // --nproc N: this run, N times, as one group
     std::vector<std::string> toggles;
     if (c.resume) toggles.push_back("--resume");
@@ -420,9 +423,6 @@ int run(const TrainOptions& options) {
     return launch("train", c.ini(), dir, c.dist, toggles);
   }
   const auto group = join_group(c.dist);  // with --device cuda each process takes GPU LOCAL_RANK
-  if (!c.resume && fs::exists(dir / "checkpoints" / "latest"))
-    throw std::invalid_argument(dir.string() + " already holds a trained model; use --resume to "
-                                "continue it or another --model-name");
   const auto data = load_set(c.csv_file, c.data_dir, c.img_size, c.on_bad_image,
                              c.cache ? fs::path(c.out) / "cache" : fs::path(), c.n_classes);
   const bool shown = !group || group->rank() == 0;

@@ -124,17 +124,15 @@ inline at::Tensor mean_over_ranks(const at::Tensor& t) {
 }
 
 /// Averages the gradients of `params` over the ranks of `comm`, in buckets of at most
-/// `bucket_bytes` per dtype and device (one all-reduce each). A parameter without a gradient on
-/// this rank takes part with zeros, so every rank calls the same collectives.
+/// `bucket_bytes` per dtype and device (one all-reduce each). A parameter without a gradient is
+/// left out, as an optimizer leaves it: every rank runs the same graph, so it has none on any
+/// rank and every rank calls the same collectives.
 inline void average_gradients(Communicator& comm, const std::vector<at::Tensor>& params, int64_t bucket_bytes) {
   const int64_t w = comm.world_size();
   if (w <= 1) return;
   std::vector<at::Tensor> grads;
-  for (const auto& p : params) {
-    if (!p.requires_grad()) continue;
-    if (!p.grad().defined()) p.mutable_grad() = at::zeros_like(p);
-    grads.push_back(p.grad());
-  }
+  for (const auto& p : params)
+    if (p.requires_grad() && p.grad().defined()) grads.push_back(p.grad());
   size_t i = 0;
   while (i < grads.size()) {
     std::vector<at::Tensor> bucket{grads[i]};
