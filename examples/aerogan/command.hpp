@@ -243,6 +243,15 @@ std::optional<Options> parse(const std::vector<std::string>& args, bool print_he
   return o;
 }
 
+/// A subcommand's options as the INI that `--config` reads back, under the comment `title`.
+template <class Options>
+std::string ini_of(const Options& o, const std::string& title = "the options of this run") {
+  auto copy = o;
+  OptionSet s(Options::caption());
+  copy.describe(s);
+  return s.ini(title);
+}
+
 /// parse, then run.
 template <class Options>
 int run_command(const std::vector<std::string>& args) {

@@ -35,18 +35,10 @@ inline std::shared_ptr<gan::distributed::Communicator> join_group(const DistFlag
 #endif
 }
 
-/// A subcommand's options as the INI that `--config` reads back.
-template <class Options>
-std::string ini_of(const Options& o) {
-  auto copy = o;
-  OptionSet s(Options::caption());
-  copy.describe(s);
-  return s.ini("the options of this run, for its processes");
-}
-
 /// Starts `aerogan SUBCOMMAND --config DIR/launch.ini EXTRA...` `f.nproc` times as one group (the
 /// INI holds the run's options; toggles, which an INI does not keep, go in `extra`) and returns
 /// the first failure's exit code, or 0.
+/// `ini_of(options)` gives it for any subcommand's options.
 inline int launch(const std::string& subcommand, const std::string& ini, const std::filesystem::path& dir,
                   const DistFlags& f, const std::vector<std::string>& extra = {}) {
   std::filesystem::create_directories(dir);
@@ -59,9 +51,10 @@ inline int launch(const std::string& subcommand, const std::string& ini, const s
   o.nproc = int(f.nproc);
   // The threads shared out among the processes (OMP_NUM_THREADS, else the cores): two OpenMP
   // programs each with every core run several times slower than one (docs/performance.md).
+  // Set for the processes only: a pipeline that launches stage after stage keeps its own.
   const char* omp = std::getenv("OMP_NUM_THREADS");
   const long threads = omp && std::atol(omp) > 0 ? std::atol(omp) : ::sysconf(_SC_NPROCESSORS_ONLN);
-  ::setenv("OMP_NUM_THREADS", std::to_string(std::max<long>(1, threads / long(f.nproc))).c_str(), 1);
+  o.env.emplace_back("OMP_NUM_THREADS", std::to_string(std::max<long>(1, threads / long(f.nproc))));
   o.master_port = int(f.master_port);
   o.grace_seconds = f.timeout + 30;
   return gan::distributed::launch_local(argv, o);

@@ -319,12 +319,7 @@ void TrainOptions::describe(OptionSet& s) {
   dist.describe(s);
 }
 
-std::string TrainOptions::ini() const {
-  auto copy = *this;
-  OptionSet s(caption());
-  copy.describe(s);
-  return s.ini("aerogan train: the resolved configuration of this run");
-}
+std::string TrainOptions::ini() const { return ini_of(*this, "aerogan train: the resolved configuration of this run"); }
 
 void TrainOptions::validate() {
   // The paper's spellings: Python's bool("False") is True.

@@ -313,33 +313,26 @@ TEST(DataParallel, APortInUseIsReported) {
   EXPECT_NE(log.find("port " + std::to_string(port) + " is in use"), std::string::npos) << log;
 }
 
-// Rank 1 is killed (SIGKILL) after joining: rank 0 stops with a message naming it, within the
-// time-out, instead of hanging.
-TEST(DataParallel, AKilledRankStopsTheOther) {
-  Dir dir("die");
-  const int port = free_port();
-  const auto r0 = spawn("die", dir.path, 0, 2, port, 10), r1 = spawn("die", dir.path, 1, 2, port, 10);
-  EXPECT_EQ(wait_for(r1, 60), 128 + SIGKILL);
-  EXPECT_EQ(wait_for(r0, 60), 1) << read_text(r0.log);
-  const auto log = read_text(r0.log);
-  EXPECT_NE(log.find("rank 0 of 2"), std::string::npos) << log;
-  EXPECT_NE(log.find("rank 1 stopped or did not answer"), std::string::npos) << log;
-}
-
-// Of 3 ranks the last is killed: the other two name it, through the store.
-TEST(DataParallel, AKilledRankOfThreeIsNamed) {
-  Dir dir("die3");
+/// Starts `world` ranks of the "die" scenario (the last is killed, SIGKILL, after joining) and
+/// checks that every other stops within its time-out with a message naming it, instead of
+/// hanging. Of more than 2 ranks the survivors find it through the store.
+void expect_killed_rank_named(int world, int timeout_s) {
+  Dir dir("die" + std::to_string(world));
   const int port = free_port();
   std::vector<Child> kids;
-  for (int r = 0; r < 3; ++r) kids.push_back(spawn("die", dir.path, r, 3, port, 20));
-  EXPECT_EQ(wait_for(kids[2], 60), 128 + SIGKILL);
-  for (int r = 0; r < 2; ++r) {
-    EXPECT_EQ(wait_for(kids[size_t(r)], 90), 1) << read_text(kids[size_t(r)].log);
-    const auto log = read_text(kids[size_t(r)].log);
-    EXPECT_NE(log.find("rank " + std::to_string(r) + " of 3"), std::string::npos) << log;
-    EXPECT_NE(log.find("rank 2 stopped or did not answer"), std::string::npos) << log;
+  for (int r = 0; r < world; ++r) kids.push_back(spawn("die", dir.path, r, world, port, timeout_s));
+  EXPECT_EQ(wait_for(kids.back(), 60), 128 + SIGKILL);
+  for (int r = 0; r + 1 < world; ++r) {
+    const auto& kid = kids[size_t(r)];
+    EXPECT_EQ(wait_for(kid, 90), 1) << read_text(kid.log);
+    const auto log = read_text(kid.log);
+    EXPECT_NE(log.find("rank " + std::to_string(r) + " of " + std::to_string(world)), std::string::npos) << log;
+    EXPECT_NE(log.find("rank " + std::to_string(world - 1) + " stopped or did not answer"), std::string::npos) << log;
   }
 }
+
+TEST(DataParallel, AKilledRankStopsTheOther) { expect_killed_rank_named(2, 10); }
+TEST(DataParallel, AKilledRankOfThreeIsNamed) { expect_killed_rank_named(3, 20); }
 
 // launch_local starts a whole group with torchrun's variables and reports the first failure.
 TEST(DataParallel, LaunchLocalRunsAGroupAndReportsAFailure) {

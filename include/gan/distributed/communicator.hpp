@@ -124,41 +124,29 @@ inline at::Tensor mean_over_ranks(const at::Tensor& t) {
 }
 
 /// Averages the gradients of `params` over the ranks of `comm`, in buckets of at most
-/// `bucket_bytes` per dtype and device (one all-reduce each). A parameter without a gradient is
-/// left out, as an optimizer leaves it: every rank runs the same graph, so it has none on any
-/// rank and every rank calls the same collectives.
+/// `bucket_bytes` (one `all_reduce_sum` call each; a `ProcessGroup` runs one collective per
+/// dtype and device of a call). A parameter without a gradient is left out, as an optimizer
+/// leaves it: every rank runs the same graph, so it has none on any rank and every rank calls
+/// the same collectives.
 inline void average_gradients(Communicator& comm, const std::vector<at::Tensor>& params, int64_t bucket_bytes) {
   const int64_t w = comm.world_size();
   if (w <= 1) return;
-  std::vector<at::Tensor> grads;
-  for (const auto& p : params)
-    if (p.requires_grad() && p.grad().defined()) grads.push_back(p.grad());
-  size_t i = 0;
-  while (i < grads.size()) {
-    std::vector<at::Tensor> bucket{grads[i]};
-    int64_t bytes = grads[i].numel() * int64_t(grads[i].element_size());
-    size_t j = i + 1;
-    for (; j < grads.size(); ++j) {
-      const auto& g = grads[j];
-      const int64_t b = g.numel() * int64_t(g.element_size());
-      if (g.scalar_type() != grads[i].scalar_type() || g.device() != grads[i].device() || bytes + b > bucket_bytes) break;
-      bucket.push_back(g);
-      bytes += b;
-    }
-    std::vector<at::Tensor> flat{at::cat([&] {
-      std::vector<at::Tensor> v;
-      for (const auto& g : bucket) v.push_back(g.reshape({-1}));
-      return v;
-    }())};
-    comm.all_reduce_sum(flat);
-    flat[0].div_(double(w));
-    int64_t offset = 0;
-    for (auto& g : bucket) {
-      g.copy_(flat[0].narrow(0, offset, g.numel()).view_as(g));
-      offset += g.numel();
-    }
-    i = j;
+  std::vector<at::Tensor> bucket;
+  int64_t bytes = 0;
+  const auto flush = [&] {
+    if (bucket.empty()) return;
+    comm.all_reduce_sum(bucket);
+    for (auto& g : bucket) g.div_(double(w));
+    bucket.clear(), bytes = 0;
+  };
+  for (const auto& p : params) {
+    if (!p.requires_grad() || !p.grad().defined()) continue;
+    const int64_t b = p.grad().numel() * int64_t(p.grad().element_size());
+    if (!bucket.empty() && bytes + b > bucket_bytes) flush();
+    bucket.push_back(p.grad());
+    bytes += b;
   }
+  flush();
 }
 
 /// Copies rank `root`'s parameters and buffers of `module` into every rank's.

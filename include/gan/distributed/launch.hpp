@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstddef>
 #include <cstring>
 #include <filesystem>
 #include <string>
@@ -82,6 +83,9 @@ inline pid_t spawn_process(const std::vector<std::string>& argv, const std::vect
   return pid;
 }
 
+/// A wait status as an exit code: the process's own, or 128 + the signal that ended it.
+inline int exit_code(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status); }
+
 /// Waits for process `pid` at most `seconds` (< 0: without limit) and kills it (SIGKILL) when it
 /// runs over. Returns its exit code, 128 + the signal that ended it, or -1 when killed here.
 inline int wait_process(pid_t pid, double seconds) {
@@ -89,7 +93,7 @@ inline int wait_process(pid_t pid, double seconds) {
   int status = 0;
   while (std::chrono::steady_clock::now() < end) {
     const pid_t r = ::waitpid(pid, &status, WNOHANG);
-    if (r == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (r == pid) return exit_code(status);
     if (r < 0) return -1;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
@@ -108,6 +112,9 @@ struct LaunchOptions {
   double grace_seconds = 150;
   /// Each rank's output to LOG_DIR/rank_R.log; empty: all of them to this process's.
   std::filesystem::path log_dir;
+  /// More variables for every process (e.g. its share of OMP_NUM_THREADS); this one's own
+  /// environment is left as it is.
+  std::vector<std::pair<std::string, std::string>> env;
 };
 
 /// `torchrun --nproc_per_node N` on this machine: starts `argv` `nproc` times with RANK =
@@ -117,33 +124,29 @@ inline int launch_local(const std::vector<std::string>& argv, const LaunchOption
   if (o.nproc < 1) throw Error("nproc", 0, "must be >= 1, got " + std::to_string(o.nproc));
   const int port = o.master_port > 0 ? o.master_port : free_port();
   std::vector<pid_t> pids;
-  for (int r = 0; r < o.nproc; ++r)
-    pids.push_back(spawn_process(argv,
-                                 {{"RANK", std::to_string(r)}, {"LOCAL_RANK", std::to_string(r)},
-                                  {"WORLD_SIZE", std::to_string(o.nproc)}, {"MASTER_ADDR", o.master_addr},
-                                  {"MASTER_PORT", std::to_string(port)}},
-                                 o.log_dir.empty() ? std::filesystem::path() : o.log_dir / ("rank_" + std::to_string(r) + ".log")));
-  int first_failure = 0;
-  std::vector<bool> done(pids.size(), false);
-  for (size_t left = pids.size(); left > 0;) {
-    for (size_t i = 0; i < pids.size(); ++i) {
-      if (done[i]) continue;
-      int status = 0;
-      const pid_t r = first_failure ? pid_t(0) : ::waitpid(pids[i], &status, WNOHANG);
-      if (first_failure) {  // the others get their grace, then go
-        const int code = wait_process(pids[i], o.grace_seconds);
-        (void)code;
-      } else if (r == 0) {
-        continue;
-      } else {
-        const int code = r < 0 ? 1 : WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        if (code != 0) first_failure = code;
-      }
-      done[i] = true;
-      --left;
-    }
-    if (left > 0 && !first_failure) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  for (int r = 0; r < o.nproc; ++r) {
+    auto env = o.env;
+    env.insert(env.end(), {{"RANK", std::to_string(r)}, {"LOCAL_RANK", std::to_string(r)},
+                           {"WORLD_SIZE", std::to_string(o.nproc)}, {"MASTER_ADDR", o.master_addr},
+                           {"MASTER_PORT", std::to_string(port)}});
+    pids.push_back(spawn_process(argv, env, o.log_dir.empty() ? std::filesystem::path() : o.log_dir / ("rank_" + std::to_string(r) + ".log")));
   }
+  // Until one fails, every exit is collected as it comes; then the rest get their grace.
+  int first_failure = 0;
+  while (!pids.empty() && !first_failure) {
+    for (size_t i = 0; i < pids.size() && !first_failure;) {
+      int status = 0;
+      const pid_t r = ::waitpid(pids[i], &status, WNOHANG);
+      if (r == 0) {
+        ++i;
+        continue;
+      }
+      first_failure = r < 0 ? 1 : exit_code(status);
+      pids.erase(pids.begin() + std::ptrdiff_t(i));
+    }
+    if (!pids.empty() && !first_failure) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  for (const auto pid : pids) wait_process(pid, o.grace_seconds);
   return first_failure;
 }
 

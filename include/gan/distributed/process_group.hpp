@@ -105,7 +105,6 @@ class ProcessGroup : public Communicator {
       throw Error("backend", 0, "expected auto, gloo or nccl, got '" + o.backend + "'");
     auto g = std::shared_ptr<ProcessGroup>(new ProcessGroup(o));
     if (o.world_size == 1) return g;
-    const std::string where = o.master_addr + ":" + std::to_string(o.master_port);
     try {
       c10d::TCPStoreOptions so;
       so.port = uint16_t(o.master_port);
@@ -117,9 +116,9 @@ class ProcessGroup : public Communicator {
     } catch (const std::exception& e) {
       const std::string m = e.what();
       if (m.find("ddress already in use") != std::string::npos)
-        throw Error(where, 0, g->who() + ": port " + std::to_string(o.master_port) +
-                                  " is in use (choose another MASTER_PORT, or --master-port)");
-      throw Error(where, 0, g->who() + ": " + g->not_joined() + " (" + first_line(m) + ")");
+        throw Error(g->where(), 0, g->who() + ": port " + std::to_string(o.master_port) +
+                                       " is in use (choose another MASTER_PORT, or --master-port)");
+      throw Error(g->where(), 0, g->who() + ": " + g->not_joined() + " (" + first_line(m) + ")");
     }
     g->make_backend();
     return g;
@@ -198,12 +197,13 @@ class ProcessGroup : public Communicator {
   std::string not_joined() const {
     return "the group did not form within " + seconds(o_.timeout) + ": not every one of the " +
            std::to_string(o_.world_size) + " processes joined" +
-           (o_.rank == 0 ? "" : ", or rank 0 is not listening at " + o_.master_addr + ":" + std::to_string(o_.master_port));
+           (o_.rank == 0 ? "" : ", or rank 0 is not listening at " + where());
   }
+  /// Where the group meets: MASTER_ADDR:MASTER_PORT, the file part of its errors.
+  std::string where() const { return o_.master_addr + ":" + std::to_string(o_.master_port); }
   std::string who() const { return "rank " + std::to_string(o_.rank) + " of " + std::to_string(o_.world_size); }
 
   void make_backend() {
-    const std::string where = o_.master_addr + ":" + std::to_string(o_.master_port);
     try {
       auto opts = c10d::ProcessGroupGloo::Options::create(o_.timeout);
       opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(o_.master_addr));
@@ -221,7 +221,7 @@ class ProcessGroup : public Communicator {
     } catch (const Error&) {
       throw;
     } catch (const std::exception& e) {
-      throw Error(where, 0, who() + ": " + not_joined() + " (" + first_line(e.what()) + ")");
+      throw Error(where(), 0, who() + ": " + not_joined() + " (" + first_line(e.what()) + ")");
     }
   }
 
@@ -230,7 +230,7 @@ class ProcessGroup : public Communicator {
     if (t.is_cuda() && nccl_) return nccl_.get();
 #endif
     TORCH_CHECK_VALUE(!t.is_cuda() || o_.backend != "nccl", "NCCL was asked for but is not available");
-    if (!gloo_) throw Error(o_.master_addr + ":" + std::to_string(o_.master_port), 0, who() + ": the group failed before and is closed");
+    if (!gloo_) throw Error(where(), 0, who() + ": the group failed before and is closed");
     return gloo_.get();
   }
 
@@ -254,7 +254,7 @@ class ProcessGroup : public Communicator {
         traffic_.bytes += one[0].numel() * int64_t(one[0].element_size());
         traffic_.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       } catch (const std::exception& e) {
-        throw Error(o_.master_addr + ":" + std::to_string(o_.master_port), 0,
+        throw Error(where(), 0,
                     who() + ": the " + what + " failed: " + silent_ranks() + " stopped or did not answer within " +
                         seconds(o_.timeout) + " (" + first_line(e.what()) + ")");
       }

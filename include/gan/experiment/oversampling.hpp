@@ -222,7 +222,6 @@ inline std::vector<Run> run_oversampling(
                                                             : data::stratified_split(y, o.fractions, o.split_seed);
   std::vector<Run> runs;
   const int64_t rank = o.communicator ? o.communicator->rank() : 0, world = o.communicator ? o.communicator->world_size() : 1;
-  std::vector<std::pair<size_t, size_t>> others;  // [first, last) in `runs` of the runs trained elsewhere
   int64_t job = 0;
   for (int64_t r = 0; r < o.seeds; ++r) {
     const uint64_t seed = o.first_seed + uint64_t(r);
@@ -238,17 +237,21 @@ inline std::vector<Run> run_oversampling(
     const auto positives = source.images.index_select(0, at::tensor(pos, at::kLong));
     const int64_t needed = data::extra_needed(train.size(), int64_t(pos.size()), o.target_share);
     for (const auto& arm : arms) {
-      if (job++ % world != rank) {  // another rank's: what every rank knows now, the rest at the end
-        const size_t first = runs.size();
-        for (const auto& [name, set] : sets) {
-          if (set.size() == 0) continue;
-          Run run;
-          run.arm = arm.name, run.set = name, run.seed = seed;
-          const auto truth = set.labels.to(at::kLong).contiguous();
-          run.truth.assign(truth.data_ptr<int64_t>(), truth.data_ptr<int64_t>() + truth.numel());
-          runs.push_back(std::move(run));
-        }
-        others.emplace_back(first, runs.size());
+      // A run per non-empty set as every rank knows it (arm, set, seed, truth), zeros for the
+      // rest: the rank that trains it fills them in, the others get them at the end.
+      std::vector<Run> these;
+      for (const auto& [name, set] : sets) {
+        if (set.size() == 0) continue;
+        Run run;
+        run.arm = arm.name, run.set = name, run.seed = seed, run.threshold = 0;
+        const auto truth = set.labels.to(at::kLong).contiguous();
+        run.truth.assign(truth.data_ptr<int64_t>(), truth.data_ptr<int64_t>() + truth.numel());
+        run.predicted.assign(run.truth.size(), 0);
+        run.score.assign(run.truth.size(), 0.0);
+        these.push_back(std::move(run));
+      }
+      if (job++ % world != rank) {  // another rank's
+        runs.insert(runs.end(), these.begin(), these.end());
         continue;
       }
       const auto start = std::chrono::steady_clock::now();
@@ -262,20 +265,17 @@ inline std::vector<Run> run_oversampling(
       else
         train_classifier(net, out.train.images, out.train.labels, opts);
       const double share = out.train.labels.eq(o.positive_class).sum().item<double>() / double(out.train.size());
-      std::vector<Run> these;
+      auto run = these.begin();
       for (const auto& [name, set] : sets) {
         if (set.size() == 0) continue;
         const auto said = predict_classifier(net, set.images, opts);
-        Run run;
-        run.arm = arm.name, run.set = name, run.seed = seed;
-        run.n_train = out.train.size(), run.n_added = out.added, run.train_share = share;
-        const auto truth = set.labels.to(at::kLong).contiguous(), pred = said.predicted.contiguous();
+        run->n_train = out.train.size(), run->n_added = out.added, run->train_share = share, run->threshold = 0.5;
+        const auto pred = said.predicted.contiguous();
         const auto score = said.probabilities.select(1, o.positive_class).to(at::kDouble).contiguous();
-        run.truth.assign(truth.data_ptr<int64_t>(), truth.data_ptr<int64_t>() + truth.numel());
-        run.predicted.assign(pred.data_ptr<int64_t>(), pred.data_ptr<int64_t>() + pred.numel());
-        run.score.assign(score.data_ptr<double>(), score.data_ptr<double>() + score.numel());
-        for (std::size_t i = 0; i < run.truth.size(); ++i) run.m.add(run.truth[i], run.predicted[i]);
-        these.push_back(std::move(run));
+        run->predicted.assign(pred.data_ptr<int64_t>(), pred.data_ptr<int64_t>() + pred.numel());
+        run->score.assign(score.data_ptr<double>(), score.data_ptr<double>() + score.numel());
+        for (std::size_t i = 0; i < run->truth.size(); ++i) run->m.add(run->truth[i], run->predicted[i]);
+        ++run;
       }
       // The threshold of each classifier, chosen on the validation split, applies to every set.
       if (!these.empty() && these.front().set == "val") {
@@ -288,17 +288,8 @@ inline std::vector<Run> run_oversampling(
       if (on_run) on_run(these, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     }
   }
-  if (world > 1) {  // every run's payload at its place, zeros elsewhere, summed over the ranks
-    std::vector<Run> mine_or_blank = runs;
-    for (const auto& [first, last] : others)
-      for (size_t i = first; i < last; ++i) {
-        mine_or_blank[i].n_train = mine_or_blank[i].n_added = 0;
-        mine_or_blank[i].train_share = mine_or_blank[i].threshold = 0;
-        mine_or_blank[i].predicted.assign(runs[i].truth.size(), 0);
-        mine_or_blank[i].score.assign(runs[i].truth.size(), 0.0);
-      }
-    auto payload = detail::run_payload(mine_or_blank);
-    std::vector<at::Tensor> t{at::tensor(payload, at::kDouble)};
+  if (world > 1) {  // every run's payload at its place (zeros where another rank trained it), summed
+    std::vector<at::Tensor> t{at::tensor(detail::run_payload(runs), at::kDouble)};
     o.communicator->all_reduce_sum(t);
     detail::read_payload(runs, t[0].contiguous().data_ptr<double>());
   }
