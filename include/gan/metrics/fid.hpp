@@ -85,15 +85,32 @@ void check_metric_features(
                                   " holds a NaN or an infinity");
 }
 
-/// `x` in float64 less its column means, which go to `mu`.
+/// The column means of `x` in float64 (np.mean(x, axis=0) of the float64 features).
 template <class Scalar>
-Eigen::MatrixXd centred(const Eigen::Ref<const Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>>& x,
-                        Eigen::VectorXd& mu) {
-  Eigen::MatrixXd c = x.template cast<double>();
-  mu = c.colwise().sum().transpose() / static_cast<double>(x.rows());
-  c.rowwise() -= mu.transpose();
-  return c;
+Eigen::VectorXd column_means(const Eigen::Ref<const Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>>& x) {
+  return x.template cast<double>().colwise().sum().transpose() / static_cast<double>(x.rows());
 }
+
+/// Rows (`of_rows`) or columns [first, first + count) of `x` in float64 less the means `mu`: one
+/// block of the centred features, in `out` (whose storage the next block reuses). The metrics
+/// work block by block rather than on a centred copy of the whole set: here a fresh n x d float64
+/// matrix costs more in page faults than the product that reads it (0.42 s for 10,000 x 2,048,
+/// against 0.47 s for its covariance; docs/performance.md).
+template <class Scalar>
+void centred_block(const Eigen::Ref<const Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>>& x,
+                   const Eigen::VectorXd& mu, bool of_rows, Eigen::Index first, Eigen::Index count,
+                   Eigen::MatrixXd& out) {
+  if (of_rows) {
+    out = x.middleRows(first, count).template cast<double>();
+    out.rowwise() -= mu.transpose();
+  } else {
+    out = x.middleCols(first, count).template cast<double>();
+    out.rowwise() -= mu.segment(first, count).transpose();
+  }
+}
+
+/// Rows a block of the covariance's product, and features a block of the cross product.
+inline constexpr Eigen::Index kRowBlock = 512, kFeatureBlock = 256;
 
 template <class Scalar>
 GaussianStats gaussian_stats(
@@ -102,8 +119,13 @@ GaussianStats gaussian_stats(
   const Eigen::Index n = x.rows();
   GaussianStats s;
   s.n = n;
-  const Eigen::MatrixXd c = centred<Scalar>(x, s.mu);
-  linalg::gram(c, s.sigma);
+  s.mu = column_means<Scalar>(x);
+  Eigen::MatrixXd block;
+  for (Eigen::Index r = 0; r < n; r += kRowBlock) {
+    centred_block<Scalar>(x, s.mu, true, r, std::min(kRowBlock, n - r), block);
+    linalg::gram_lower(block, s.sigma, false, r == 0 ? 0.0 : 1.0);
+  }
+  linalg::mirror_lower(s.sigma);
   s.sigma /= static_cast<double>(n - 1);
   return s;
 }
@@ -241,9 +263,9 @@ inline void finish_frechet(FrechetResult& r, double mean_term, double traces, co
 
 /// Mean and covariance of `features` (one sample a row), in float64 whatever the input: the mean
 /// as `np.mean(x, axis=0)`, the covariance divided by n - 1 as `np.cov(x, rowvar=False)`, which is
-/// what pytorch-fid's `calculate_activation_statistics` stores. The covariance is a blocked X^T X
-/// of the centred features over its lower triangle, the blocks in parallel with OpenMP.
-/// Memory: the centred features in float64 (n x d) and the d x d covariance.
+/// what pytorch-fid's `calculate_activation_statistics` stores. The covariance is X^T X of the
+/// centred features, summed over blocks of 512 rows (BLAS's dsyrk where it is linked).
+/// Memory: one block of centred features in float64 (512 x d) and the d x d covariance.
 /// @throws std::invalid_argument for fewer than 2 samples (saying how many), no column, or a NaN
 ///         or an infinity (naming its row).
 template <FeatureMatrix M>
@@ -312,6 +334,25 @@ inline double frechet_distance(const GaussianStats& a, const GaussianStats& b, d
 
 namespace detail {
 
+/// Whether the nuclear-norm route (from the features) should take two sets of n1 and n2 samples
+/// in d dimensions. Always when a set has at most d samples: its centred covariance has rank at
+/// most n - 1 < d, so the Cholesky factor of the statistics' route would fail and send it to the
+/// eigendecomposition with eigenvectors (3 s at 2,048, against 0.6 s here), and the null space
+/// is rounding noise there (see frechet_distance). Otherwise the cheaper of the two by flops,
+/// an eigenvalue flop counted twice (LAPACK's tridiagonal reduction runs at about half the speed
+/// of a GEMM, measured with dsyevd and dgemm at 2,048 on two cores): the features route is
+/// 2 n1 n2 d (X1 X2^T) + m^2 M (its Gram) + 8/3 m^3 (the eigenvalues), m = min(n1, n2),
+/// M = max(n1, n2); the statistics' route (n1 + n2) d^2 (two covariances) + d^3 / 3 (Cholesky)
+/// + 2 d^3 (L^T S2 L) + 8/3 d^3.
+inline bool features_route_cheaper(Eigen::Index n1, Eigen::Index n2, Eigen::Index d) {
+  const double m = static_cast<double>(std::min(n1, n2)), big = static_cast<double>(std::max(n1, n2));
+  const double dd = static_cast<double>(d);
+  if (m <= dd) return true;
+  const double features = 2 * m * big * dd + m * m * big + 8.0 / 3.0 * m * m * m;
+  const double stats = (m + big) * dd * dd + dd * dd * dd / 3 + 2 * dd * dd * dd + 8.0 / 3.0 * dd * dd * dd;
+  return features < stats;
+}
+
 template <class SA, class SB>
 FrechetResult frechet_from_features(
     const Eigen::Ref<const Eigen::Matrix<SA, Eigen::Dynamic, Eigen::Dynamic>>& a,
@@ -323,19 +364,46 @@ FrechetResult frechet_from_features(
                                 std::to_string(b.cols()) + " of the two sets differ");
   const Eigen::Index n1 = a.rows(), n2 = b.rows(), d = a.cols();
   const auto from_stats = [&] { return frechet_distance_detailed(gaussian_stats<SA>(a), gaussian_stats<SB>(b), eps); };
-  if (std::min(n1, n2) >= d) return from_stats();
-  Eigen::VectorXd mu1, mu2;
-  const Eigen::MatrixXd x1 = centred<SA>(a, mu1), x2 = centred<SB>(b, mu2);
+  if (!features_route_cheaper(n1, n2, d)) {
+    // The usual case first, in the covariances' own storage (two d x d copies fewer): S1
+    // positive definite, L^T S2 L finite. Otherwise the statistics are made again for the
+    // general path (its eigendecompositions and its retry with eps need them whole).
+    GaussianStats sa = gaussian_stats<SA>(a), sb = gaussian_stats<SB>(b);
+    check_stats(sa, "a");
+    check_stats(sb, "b");
+    const double mean_term = (sa.mu - sb.mu).squaredNorm(), traces = sa.sigma.trace() + sb.sigma.trace();
+    Eigen::MatrixXd l;
+    Eigen::VectorXd lambda;
+    if (!linalg::cholesky_lower(std::move(sa.sigma), l) ||
+        !linalg::finite_eigenvalues(linalg::lower_congruence(l, std::move(sb.sigma)), lambda))
+      return from_stats();
+    FrechetResult r;
+    finish_frechet(r, mean_term, traces, lambda, lambda(0));
+    return r;
+  }
+  const Eigen::VectorXd mu1 = column_means<SA>(a), mu2 = column_means<SB>(b);
   const double c1 = 1.0 / static_cast<double>(n1 - 1), c2 = 1.0 / static_cast<double>(n2 - 1);
-  const Eigen::MatrixXd m = linalg::multiply_transposed(x1, x2);  // n1 x n2
-  Eigen::MatrixXd g;  // the smaller of m m^T and m^T m
-  linalg::gram(m, g, n1 <= n2);
+  Eigen::MatrixXd m, x1, x2;  // X1 X2^T (n1 x n2), summed over blocks of features
+  double squares1 = 0, squares2 = 0;
+  for (Eigen::Index c = 0; c < d; c += kFeatureBlock) {
+    const Eigen::Index count = std::min(kFeatureBlock, d - c);
+    centred_block<SA>(a, mu1, false, c, count, x1);
+    centred_block<SB>(b, mu2, false, c, count, x2);
+    squares1 += x1.squaredNorm();
+    squares2 += x2.squaredNorm();
+    linalg::multiply_transposed(x1, x2, m, c == 0 ? 0.0 : 1.0);
+  }
+  x1.resize(0, 0);
+  x2.resize(0, 0);
+  Eigen::MatrixXd g;  // the smaller of m m^T and m^T m, its lower triangle
+  linalg::gram_lower(m, g, n1 <= n2, 0);
+  m.resize(0, 0);
   Eigen::VectorXd lambda;
   // Overflow or no convergence: the covariances' path retries with eps.
-  if (!linalg::finite_eigenvalues(g, lambda)) return from_stats();
+  if (!linalg::finite_eigenvalues(std::move(g), lambda)) return from_stats();
   lambda *= c1 * c2;
   FrechetResult r;
-  finish_frechet(r, (mu1 - mu2).squaredNorm(), c1 * x1.squaredNorm() + c2 * x2.squaredNorm(), lambda, lambda(0));
+  finish_frechet(r, (mu1 - mu2).squaredNorm(), c1 * squares1 + c2 * squares2, lambda, lambda(0));
   return r;
 }
 
@@ -343,14 +411,15 @@ FrechetResult frechet_from_features(
 
 /// The Fréchet distance between the Gaussians fitted to two sets of features (one sample a row,
 /// float or double), equal to frechet_distance(gaussian_stats(a), gaussian_stats(b)) to rounding,
-/// but faster when a set has fewer samples than dimensions (512 or 2,048 Inception features a
+/// but faster when a set has no more samples than dimensions (512 or 2,048 Inception features a
 /// side): with the centred features X1 (n1 x d), X2 (n2 x d) and c_i = 1 / (n_i - 1),
 /// S1 S2 = c1 c2 X1^T (X1 X2^T) X2, whose nonzero eigenvalues are c1 c2 times those of
 /// (X1 X2^T)(X1 X2^T)^T, so tr sqrt(S1 S2) = sqrt(c1 c2) ||X1 X2^T||_*, the nuclear norm of an
 /// n1 x n2 matrix: one n1 x n2 x d product, one of min(n1, n2)^2 x max(n1, n2), and one symmetric
-/// eigenproblem of size min(n1, n2), without the d x d covariances. With at least d samples on
-/// both sides it goes through the covariances (a Cholesky factor of S1, then the eigenvalues of
-/// L^T S2 L). The imaginary-component check and the errors are those of the statistics' version;
+/// eigenproblem of size min(n1, n2), without the d x d covariances. It takes that route whenever a
+/// set has at most d samples (its covariance is singular), and otherwise when it costs fewer flops
+/// than the covariances' route (a Cholesky factor of S1, then the eigenvalues of L^T S2 L):
+/// detail::features_route_cheaper. The imaginary-component check and the errors are those of the statistics' version;
 /// the features must be finite (the row of a NaN is named).
 template <FeatureMatrix A, FeatureMatrix B>
 FrechetResult frechet_distance_detailed(const A& features_a, const B& features_b, double eps = 1e-6) {
