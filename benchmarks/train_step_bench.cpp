@@ -1,8 +1,10 @@
 // One training step per preset × attention blocks (0, 1, 2) × loss, at 32×32 and 96×96, in
 // images/s; and the anchor: the paper's exact 96×96 networks at batch 64, the step that
 // benchmarks/reference/paper_step.py times in Python (benchmarks/compare_paper_step.sh runs
-// both). The device is GAN_BENCH_DEVICE (cpu or cuda; default cpu).
+// both). The device is GAN_BENCH_DEVICE (cpu or cuda; default cpu); GAN_BENCH_CHANNELS_LAST=1
+// turns TrainerOptions::channels_last on, GAN_BENCH_REUSE_MEMORY=1 gan::reuse_large_allocations().
 #include <gan/presets.hpp>
+#include <gan/train/allocator.hpp>
 
 #include <benchmark/benchmark.h>
 
@@ -16,13 +18,19 @@ torch::Device bench_device() {
   return d && std::string(d) == "cuda" ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
 }
 
+// GAN_BENCH_CHANNELS_LAST=1: TrainerOptions::channels_last (NHWC, transposed convolutions on oneDNN).
+bool channels_last() {
+  const char* c = std::getenv("GAN_BENCH_CHANNELS_LAST");
+  return c && std::string(c) == "1";
+}
+
 std::vector<int64_t> attention(int64_t blocks) {
   if (blocks == 0) return {};
   if (blocks == 1) return {2};
   return {2, 3};
 }
 
-// Args: image size, attention blocks, batch, layout (0 family, 1 paper96).
+// Args: image size, attention blocks (-1: the preset's own), batch, layout (0 family, 1 paper96).
 template <class Preset>
 void BM_Step(benchmark::State& state) {
   const int64_t size = state.range(0), att = state.range(1), batch = state.range(2);
@@ -31,11 +39,10 @@ void BM_Step(benchmark::State& state) {
                   .image_size(size)
                   .num_classes(6)
                   .z_dim(64)
-                  .layout(paper ? gan::Layout::paper96 : gan::Layout::family)
-                  .g_attention_at(attention(att))
-                  .d_attention_at(attention(att));
+                  .layout(paper ? gan::Layout::paper96 : gan::Layout::family);
+  if (att >= 0) spec.g_attention_at(attention(att)).d_attention_at(attention(att));  // -1: the preset's
   const auto device = bench_device();
-  Preset trainer(spec, gan::TrainerOptions().device(device));
+  Preset trainer(spec, gan::TrainerOptions().device(device).channels_last(channels_last()));
   auto x = (torch::rand({batch, 3, size, size}) * 2 - 1).to(device);
   auto y = torch::randint(6, {batch}, torch::kLong).to(device);
   trainer.step(x, y);  // warm-up
@@ -55,7 +62,7 @@ void matrix(benchmark::internal::Benchmark* b) {
 }
 
 void anchor(benchmark::internal::Benchmark* b) {
-  b->ArgNames({"size", "attention", "batch", "paper"})->Args({96, 0, 64, 1});
+  b->ArgNames({"size", "attention", "batch", "paper"})->Args({96, -1, 64, 1});
   b->Unit(benchmark::kMillisecond)->Iterations(5);
 }
 
@@ -77,7 +84,10 @@ BENCHMARK_CAPTURE(BM_Attention, channel_attention, gan::nn::channel_attention())
 
 // The anchor, then every named variant of the library's one list over the matrix.
 const bool registered = [] {
+  // The paper's three variants at its 96x96 networks, as benchmarks/reference/paper_step.py runs them.
   benchmark::RegisterBenchmark("BM_Step<vanilla>/anchor", BM_Step<gan::presets::ConditionalGan>)->Apply(anchor);
+  benchmark::RegisterBenchmark("BM_Step<wgan-gp>/anchor", BM_Step<gan::presets::ConditionalWganGp>)->Apply(anchor);
+  benchmark::RegisterBenchmark("BM_Step<sagan>/anchor", BM_Step<gan::presets::ConditionalSagan>)->Apply(anchor);
   std::apply(
       [](const auto&... v) {
         (benchmark::RegisterBenchmark(("BM_Step<" + std::string(v.name) + ">").c_str(),
@@ -91,4 +101,12 @@ const bool registered = [] {
 
 }  // namespace
 
-BENCHMARK_MAIN();
+// GAN_BENCH_REUSE_MEMORY=1: gan::reuse_large_allocations() first, as the aerogan tool does.
+int main(int argc, char** argv) {
+  if (const char* r = std::getenv("GAN_BENCH_REUSE_MEMORY"); r && std::string(r) == "1") gan::reuse_large_allocations();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -121,6 +121,7 @@ inline gan::TrainerOptions trainer_options(const TrainOptions& c) {
       .seed(c.seed)
       .reuse_fakes(c.reuse_fakes)
       .precision(c.precision == "bf16" ? gan::Precision::bf16 : gan::Precision::fp32)
+      .channels_last(c.memory_format == "channels-last")
       .init(c.init == "dcgan" ? gan::WeightInit::dcgan
                               : c.init == "pytorch" ? gan::WeightInit::pytorch : gan::WeightInit::paper)
       .device(to_device(c.device));
@@ -166,11 +167,12 @@ inline gan::data::ImageFolder load_set(const std::string& labels, std::string da
 /// The fields of a run that its checkpoints record (gan::Identity) beside the trainer's own:
 /// every option of config.ini that shapes the networks, the losses, the optimizers or the data
 /// order ("option.NAME"), and the dataset's fingerprint. What only steers the run (epochs,
-/// checkpoint and sample intervals, folders, device, cache) is left out: a resume may change it.
+/// checkpoint and sample intervals, folders, device, cache, memory format) is left out: a resume
+/// may change it.
 inline gan::Identity run_identity(const TrainOptions& c, const gan::data::ImageFolder& data) {
   static const std::set<std::string> steering{"n-epochs", "model-name", "save-nr", "checkpoint-nr", "checkpoint-start", "out",
                                               "device", "cache", "grid-columns", "labels", "data-dir", "on-bad-image",
-                                              "nproc", "dist-timeout", "master-port", "log-every"};
+                                              "nproc", "dist-timeout", "master-port", "log-every", "memory-format"};
   gan::Identity id;
   std::istringstream in(c.ini());
   for (std::string line; std::getline(in, line);) {

@@ -12,6 +12,7 @@
 
 #include <gan/data/split_file.hpp>
 #include <gan/data/synth.hpp>
+#include <gan/train/allocator.hpp>
 
 #include <c10/util/Exception.h>
 
@@ -130,6 +131,7 @@ int main(int argc, char** argv) {
   }
   const std::string cmd = argv[1];
   const auto args = aerogan::normalise_args(argc, argv, 2);
+  gan::reuse_large_allocations();  // a step's large tensors reuse memory (gan/train/allocator.hpp)
   try {
     if (cmd == "synth") return aerogan::run_command<aerogan::SynthOptions>(args);
     if (cmd == "split") return aerogan::run_command<aerogan::SplitOptions>(args);

@@ -115,9 +115,11 @@ struct TrainOptions {
   bool ada = false;
   double ada_target = 0.6, ada_kimg = 500;
   int64_t ada_interval = 4;
-  // Speed: bf16 autocast, and how often the losses are read back (1: every step, as `step`).
+  // Speed: bf16 autocast, how often the losses are read back (1: every step, as `step`), and the
+  // networks' memory format.
   std::string precision = "fp32";
   int64_t log_every = 1;
+  std::string memory_format = "channels-last";
   DistFlags dist;
 
   fs::path model_dir() const { return fs::path(out) / model_name; }

@@ -313,6 +313,7 @@ void TrainOptions::describe(OptionSet& s) {
       .add("ada-interval", &ada_interval, "ADA: steps between adjustments of p")
       .add("ada-kimg", &ada_kimg, "ADA: thousands of images for p to go from 0 to 1 (the paper: 500; a small run needs less)")
       .add("precision", &precision, "fp32 | bf16 (autocast of the forward passes; weights and optimizer state stay float)")
+      .add("memory-format", &memory_format, "channels-last | contiguous: the networks' weights and the batches in NHWC memory, with the generator's transposed convolutions on oneDNN on the CPU (faster: docs/performance.md), or PyTorch's default layout; the same numbers to float rounding")
       .add("log-every", &log_every, "read the losses back every N steps (1: every step; N > 1: the steps leave them on the device, and the labels are checked once)")
       .toggle("resume", &resume, "continue from OUT/MODEL_NAME/checkpoints/latest")
       .toggle("force-resume", &force_resume, "with --resume: continue although the checkpoint was made with other options or data (the differences are listed without it)");
@@ -399,6 +400,7 @@ void TrainOptions::validate() {
   if (!(ada_kimg > 0)) throw std::invalid_argument("--ada-kimg must be > 0, got " + format_number(ada_kimg));
   positive("ada-interval", ada_interval);
   one_of("precision", precision, {"fp32", "bf16"});
+  one_of("memory-format", memory_format, {"channels-last", "contiguous"});
   positive("log-every", log_every);
   dist.validate();
   if (csv_file.empty()) throw std::invalid_argument("no labels: give --labels (or --csv-file) FILE.csv");

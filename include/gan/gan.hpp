@@ -38,6 +38,7 @@
 #include <gan/regularizer/gradient_penalty.hpp>
 #include <gan/regularizer/lipschitz_constraint.hpp>
 #include <gan/regularizer/weight_clipping.hpp>
+#include <gan/train/allocator.hpp>
 #include <gan/train/autocast.hpp>
 #include <gan/train/classifier.hpp>
 #include <gan/train/ema.hpp>

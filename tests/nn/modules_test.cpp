@@ -8,6 +8,7 @@
 #include <gan/nn/architecture.hpp>
 #include <gan/nn/blocks.hpp>
 #include <gan/nn/conditional_batch_norm.hpp>
+#include <gan/nn/conv_transpose.hpp>
 #include <gan/nn/discriminator.hpp>
 #include <gan/nn/generator.hpp>
 #include <gan/nn/self_attention.hpp>
@@ -161,6 +162,49 @@ void check_against_fixture(const std::string& prefix, Opts opts, bool integer_in
   EXPECT_TRUE(torch::equal(m->u, u_before) && torch::equal(m->v, v_before))
       << prefix << " u or v changed in eval mode";
   EXPECT_TRUE(torch::allclose(m->u, get("u_eval"), 1e-9, 1e-12)) << prefix << " u after eval";
+}
+
+// The oneDNN transposed convolution (channels-last float) against libtorch's own in float64:
+// the output and the gradients of the input, the weight and the bias, for the paper's kernels
+// (4 and 5, stride 2, no padding, from a 1x1 input too), the family's (4, stride 2, padding 1)
+// and an output padding; within 1e-5 of the largest magnitude.
+TEST(ConvTranspose2d, OneDnnRouteEqualsFloat64Reference) {
+  namespace F = torch::nn::functional;
+  struct Case { int64_t in, out, k, stride, pad, out_pad, size; };
+  for (const auto& c : {Case{10, 16, 4, 2, 0, 0, 1}, Case{16, 8, 5, 2, 0, 0, 6}, Case{8, 3, 4, 2, 1, 0, 7},
+                        Case{6, 4, 3, 2, 1, 1, 5}}) {
+    torch::manual_seed(c.k * 100 + c.size);
+    const auto x64 = torch::randn({3, c.in, c.size, c.size}, torch::kDouble);
+    const auto w64 = torch::randn({c.in, c.out, c.k, c.k}, torch::kDouble) * 0.1;
+    const auto b64 = torch::randn({c.out}, torch::kDouble);
+    const auto opts = [&](const at::Tensor& b) {
+      return F::ConvTranspose2dFuncOptions().bias(b).stride(c.stride).padding(c.pad).output_padding(c.out_pad);
+    };
+    auto leaf = [](const at::Tensor& t, bool nhwc) {
+      auto u = t.to(torch::kFloat);
+      if (nhwc && u.dim() == 4) u = u.contiguous(at::MemoryFormat::ChannelsLast);
+      return u.detach().requires_grad_(true);
+    };
+    auto x = leaf(x64, true), w = leaf(w64, true), b = leaf(b64, false);
+    ASSERT_TRUE(gan::nn::detail::onednn_conv_transpose(x, w));
+    const auto y = gan::nn::transposed_convolution(x, w, opts(b));
+    auto xr = x64.clone().requires_grad_(true), wr = w64.clone().requires_grad_(true), br = b64.clone().requires_grad_(true);
+    const auto yr = F::conv_transpose2d(xr, wr, opts(br));
+    ASSERT_EQ(y.sizes(), yr.sizes());
+    const auto dy = torch::randn(yr.sizes(), torch::kDouble);
+    (y * dy.to(torch::kFloat)).sum().backward();
+    (yr * dy).sum().backward();
+    const auto close = [](const at::Tensor& got, const at::Tensor& want, const char* what) {
+      const double scale = want.abs().max().item<double>();
+      EXPECT_LE((got.to(torch::kDouble) - want).abs().max().item<double>(), 1e-5 * scale) << what;
+    };
+    close(y.detach(), yr.detach(), "output");
+    close(x.grad(), xr.grad(), "input gradient");
+    close(w.grad(), wr.grad(), "weight gradient");
+    close(b.grad(), br.grad(), "bias gradient");
+  }
+  // Contiguous tensors keep libtorch's route.
+  EXPECT_FALSE(gan::nn::detail::onednn_conv_transpose(torch::randn({1, 2, 3, 3}), torch::randn({2, 2, 3, 3})));
 }
 
 TEST(SpectralNorm, EqualsPyTorchFixture) {

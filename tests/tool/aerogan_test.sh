@@ -43,6 +43,10 @@ check "--log-every 4 gives the same losses as reading every step" 'diff <(cut -d
 out=$("$bin" train "${common[@]}" --n_epochs 1 --model_name bf16 --precision bf16 2>&1); rc=$?
 check "--precision bf16 trains and records it" '[ $rc -eq 0 ] && grep -q "^precision = bf16" out/bf16/config.ini && [ "$(wc -l < out/bf16/metrics.csv)" -eq 7 ]'
 expect_error "--precision takes fp32 or bf16" 2 "--precision 'fp16' is not one of: fp32, bf16" -- "$bin" train "${common[@]}" --model_name p16 --precision fp16
+# --memory-format: channels-last (the default) and contiguous give the same losses to float rounding.
+"$bin" train "${common[@]}" --n_epochs 1 --model_name nchw --memory-format contiguous >/dev/null 2>&1
+check "--memory-format contiguous follows channels-last to 1e-4" \
+  'grep -q "^memory-format = contiguous" out/nchw/config.ini && grep -q "^memory-format = channels-last" out/straight/config.ini && paste -d, <(head -7 out/straight/metrics.csv) out/nchw/metrics.csv | awk -F, -v n=$(head -1 out/straight/metrics.csv | awk -F, "{print NF}") "NR > 1 { for (i = 4; i <= 5; i++) { d = \$i - \$(i + n); if (d < 0) d = -d; if (d > 1e-4) bad = 1 } } END { exit bad || NR != 7 }"'
 
 # Data parallel (c10d, Gloo): --nproc 2 with batch 8 a process is one run of global batch 16.
 if "$bin" train --help 2>&1 | grep -q -- "--nproc"; then

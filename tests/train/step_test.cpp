@@ -175,6 +175,23 @@ TEST(TruncatedNoise, IsTheTruncatedNormalDrawnWithoutALoop) {
 
 // --- bf16 autocast --------------------------------------------------------------------------
 
+// Steps both trainers on the same batches; expects their losses within tol + tol·|loss| of a's
+// at every step, and returns the largest difference.
+template <class T>
+double largest_loss_difference(T& a, T& b, int64_t steps, double tol) {
+  double worst = 0;
+  for (int64_t i = 0; i < steps; ++i) {
+    auto [x, y] = batch(i);
+    const auto sa = a.step(x, y), sb = b.step(x, y);
+    EXPECT_TRUE(sa.finite && sb.finite) << i;
+    for (const auto [u, v] : {std::pair{sa.d_loss, sb.d_loss}, std::pair{sa.g_loss, sb.g_loss}}) {
+      EXPECT_NEAR(v, u, tol + tol * std::abs(u)) << "step " << i;
+      worst = std::max(worst, std::abs(u - v));
+    }
+  }
+  return worst;
+}
+
 template <class T>
 class Bf16Step : public ::testing::Test {};
 using Bf16Variants = ::testing::Types<gan::presets::ConditionalGan, gan::presets::ConditionalWganGp,
@@ -187,16 +204,7 @@ TYPED_TEST_SUITE(Bf16Step, Bf16Variants);
 TYPED_TEST(Bf16Step, LossesStayNearFloat) {
   TypeParam fp32(small_spec(), small_options());
   TypeParam bf16(small_spec(), small_options().precision(gan::Precision::bf16));
-  double worst = 0;
-  for (int64_t i = 0; i < 10; ++i) {
-    auto [x, y] = batch(i);
-    const auto a = fp32.step(x, y), b = bf16.step(x, y);
-    ASSERT_TRUE(a.finite && b.finite) << i;
-    for (const auto [u, v] : {std::pair{a.d_loss, b.d_loss}, std::pair{a.g_loss, b.g_loss}}) {
-      EXPECT_NEAR(v, u, 0.05 + 0.05 * std::abs(u)) << "step " << i;
-      worst = std::max(worst, std::abs(u - v));
-    }
-  }
+  const double worst = largest_loss_difference(fp32, bf16, 10, 0.05);
   std::cout << "[bf16] largest loss difference over 10 steps: " << worst << "\n";
   EXPECT_GT(worst, 0.0);  // bf16 did run: the losses are not the float ones bit for bit
   for (const auto& p : bf16.generator()->parameters()) EXPECT_EQ(p.scalar_type(), at::kFloat);
@@ -205,6 +213,86 @@ TYPED_TEST(Bf16Step, LossesStayNearFloat) {
   EXPECT_FALSE(at::autocast::is_cpu_enabled());  // the scope ended
   const auto labels = torch::tensor({0, 1, 2, 3});
   EXPECT_EQ(bf16.sample(labels).scalar_type(), at::kFloat);
+}
+
+// --- channels-last --------------------------------------------------------------------------
+
+namespace channels_last {
+
+template <class T>
+class ChannelsLastStep : public ::testing::Test {};
+TYPED_TEST_SUITE(ChannelsLastStep, Bf16Variants);
+
+bool all_4d_channels_last(torch::nn::Module& m) {
+  for (const auto& p : m.parameters())
+    if (p.dim() == 4 && !p.is_contiguous(at::MemoryFormat::ChannelsLast)) return false;
+  return true;
+}
+
+// The channels-last step (its transposed convolutions on oneDNN) follows the contiguous one to
+// float rounding over 5 steps from the same weights: |Δloss| <= 1e-4 + 1e-4·|loss| (measured:
+// below 1e-5, printed), and its weights stay channels-last.
+TYPED_TEST(ChannelsLastStep, FollowsTheContiguousStep) {
+  TypeParam plain(small_spec(), small_options());
+  TypeParam nhwc(small_spec(), small_options().channels_last(true));
+  ASSERT_TRUE(all_4d_channels_last(*nhwc.generator()));
+  ASSERT_TRUE(all_4d_channels_last(*nhwc.discriminator()));
+  ASSERT_FALSE(all_4d_channels_last(*plain.generator()));
+  const double worst = largest_loss_difference(plain, nhwc, 5, 1e-4);
+  std::cout << "[channels-last] largest loss difference over 5 steps: " << worst << "\n";
+  EXPECT_TRUE(all_4d_channels_last(*nhwc.generator()));
+  EXPECT_TRUE(all_4d_channels_last(*nhwc.discriminator()));
+  const auto labels = torch::tensor({0, 1, 2, 3});
+  EXPECT_LT((plain.sample(labels) - nhwc.sample(labels)).abs().max().template item<double>(), 1e-3);
+}
+
+// A channels-last run resumes exactly from its checkpoint, and comes back channels-last.
+TEST(ChannelsLastStep, ResumesExactly) {
+  gan::test::TempDir dir("gan_channels_last_resume");
+  const auto options = small_options().channels_last(true);
+  gan::presets::ConditionalGan a(small_spec(), options);
+  for (int64_t i = 0; i < 2; ++i) {
+    auto [x, y] = batch(i);
+    a.step(x, y);
+  }
+  a.save(dir.path() / "ckpt.pt");
+  gan::presets::ConditionalGan b(small_spec(), options);
+  b.load(dir.path() / "ckpt.pt");
+  EXPECT_TRUE(all_4d_channels_last(*b.generator()));
+  for (int64_t i = 2; i < 4; ++i) {
+    auto [x, y] = batch(i);
+    const auto sa = a.step(x, y), sb = b.step(x, y);
+    EXPECT_EQ(sa.d_loss, sb.d_loss) << i;
+    EXPECT_EQ(sa.g_loss, sb.g_loss) << i;
+  }
+  expect_same_weights(*a.generator(), *b.generator());
+  expect_same_weights(*a.discriminator(), *b.discriminator());
+}
+
+}  // namespace channels_last
+
+}  // namespace step_test
+
+namespace step_test {
+
+// After reuse_large_allocations a 64 MB block comes from the heap, not from a fresh mmap (glibc's
+// count of mmapped blocks stays), and a second one reuses it.
+TEST(ReuseLargeAllocations, ServesLargeBlocksFromTheHeap) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 33)
+  ASSERT_TRUE(gan::reuse_large_allocations());
+  const auto mapped = [] { return mallinfo2().hblks; };
+  const std::size_t before = mapped();
+  auto* a = static_cast<volatile char*>(std::malloc(std::size_t{64} << 20));
+  ASSERT_NE(a, nullptr);
+  a[0] = 1;
+  EXPECT_EQ(mapped(), before);
+  std::free(const_cast<char*>(a));
+  auto* b = static_cast<volatile char*>(std::malloc(std::size_t{64} << 20));
+  EXPECT_EQ(b, a);
+  std::free(const_cast<char*>(b));
+#else
+  GTEST_SKIP() << "not glibc 2.33+";
+#endif
 }
 
 }  // namespace step_test

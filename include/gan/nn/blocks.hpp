@@ -5,6 +5,7 @@
 
 #include <gan/distributed/communicator.hpp>
 #include <gan/nn/conditional_batch_norm.hpp>
+#include <gan/nn/conv_transpose.hpp>
 #include <gan/nn/layers.hpp>
 
 #include <torch/nn/cloneable.h>
@@ -185,7 +186,20 @@ class UpBlockImpl : public torch::nn::Cloneable<UpBlockImpl> {
                                                                   double(options.stride())})
                                 .mode(torch::kNearest));
     }
-    return activate(norm(conv.forward(h), labels), options.activation());
+    return activate(norm(convolve(h), labels), options.activation());
+  }
+
+  /// The (transposed) convolution alone. A transposed one runs through
+  /// transposed_convolution, which takes oneDNN for channels-last float tensors on the CPU.
+  torch::Tensor convolve(const torch::Tensor& h) {
+    if (options.mode() == Upsample::resize_conv && options.stride() > 1) return conv.forward(h);
+    const auto f = torch::nn::functional::ConvTranspose2dFuncOptions().stride(options.stride()).padding(options.padding());
+    if (options.spectral_norm()) {
+      auto sn = conv.get<SpectralNorm<torch::nn::ConvTranspose2d>>();
+      return nn::transposed_convolution(h, sn->normalized_weight(), torch::nn::functional::ConvTranspose2dFuncOptions(f).bias(sn->layer->bias));
+    }
+    auto deconv = conv.get<torch::nn::ConvTranspose2d>();
+    return nn::transposed_convolution(h, deconv->weight, torch::nn::functional::ConvTranspose2dFuncOptions(f).bias(deconv->bias));
   }
 
   UpBlockOptions options;

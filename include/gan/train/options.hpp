@@ -79,6 +79,11 @@ struct TrainerOptions {
   TORCH_ARG(bool, reuse_fakes) = false;
   /// The forward passes' arithmetic in the training step (sampling stays float).
   TORCH_ARG(Precision, precision) = Precision::fp32;
+  /// Both networks' 4-d weights and the real batches in channels-last memory (NHWC), which
+  /// oneDNN's CPU convolutions take without reordering, and the generator's transposed
+  /// convolutions on oneDNN (nn::transposed_convolution). The same numbers to float rounding; on the
+  /// CPU faster (docs/performance.md). Off by default.
+  TORCH_ARG(bool, channels_last) = false;
 };
 
 /// What one `Trainer::step` measured.

@@ -2,6 +2,7 @@
 /// @file
 /// Definitions of `Trainer`'s members (included at the end of trainer.hpp).
 
+#include <gan/nn/conv_transpose.hpp>
 #include <gan/train/autocast.hpp>
 #include <gan/train/trainer.hpp>
 
@@ -64,6 +65,10 @@ Trainer<A, L, R, C, G>::Trainer(NetworkSpec spec, TrainerOptions options, A arch
   init_weights();
   g_->to(options_.device());
   d_->to(options_.device());
+  if (options_.channels_last()) {
+    nn::to_channels_last(*g_);
+    nn::to_channels_last(*d_);
+  }
   opt_g_ = options_.g_optimizer().make(g_->parameters());
   opt_d_ = options_.d_optimizer().make(d_->parameters());
   if (options_.ema_decay() > 0) ema_ = Ema(*g_);
@@ -182,7 +187,9 @@ template <bool Deferred>
 std::conditional_t<Deferred, DeferredStats, StepStats> Trainer<A, L, R, C, G>::run_step(
     const torch::Tensor& real_in, const torch::Tensor& labels_in) {
   const auto device = options_.device();
-  const auto real = real_in.to(device, torch::kFloat);
+  const auto real = options_.channels_last()
+                        ? real_in.to(device, torch::kFloat).contiguous(at::MemoryFormat::ChannelsLast)
+                        : real_in.to(device, torch::kFloat);
   const auto labels = labels_in.to(device, torch::kLong);
   const int64_t n = real.size(0);
   g_->train();
@@ -448,6 +455,10 @@ void Trainer<A, L, R, C, G>::load(const std::filesystem::path& path, bool force)
     root.read("d_optimizer", od);
     g_->load(g);
     d_->load(d);
+    if (options_.channels_last()) {
+      nn::to_channels_last(*g_);
+      nn::to_channels_last(*d_);
+    }
     opt_g_->load(og);
     opt_d_->load(od);
     if (ema_.enabled()) {
