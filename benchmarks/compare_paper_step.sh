@@ -9,6 +9,8 @@
 #   - ours:          what the aerogan tool runs: channels-last with the transposed convolutions
 #                    on oneDNN, and gan::reuse_large_allocations.
 # Ends with one line per variant: step VARIANT: python S s, ours S s, ratio R.
+# That both compute the same step is tested apart, in float64 from the same weights (train_tests'
+# PaperStep.*, tests/fixtures/make_paper_step_fixtures.py): float32 runs part within a few steps.
 #   benchmarks/compare_paper_step.sh [build-dir]      Env: STEPS (5), THREADS (2), VARIANTS
 set -euo pipefail
 cd "$(dirname "$0")/.."

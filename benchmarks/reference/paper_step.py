@@ -91,6 +91,69 @@ def weights_init(m):
         torch.nn.init.constant_(m.bias, 0)
 
 
+class PaperStep:
+    """The paper's step for one variant: its networks (initialised as train.py:120-125), their
+    Adam optimizers, and one critic step then one generator step on `real` and `labels`.
+    Noise and the penalty's mixing weights come from `rng` (a torch.Generator; None: torch's
+    global one), drawn in the order the step uses them: critic noise, [eps], generator noise.
+    `dtype`: of the weights, the batch, the noise and the losses (float64 for reference runs)."""
+
+    def __init__(self, variant, real, labels, fmt=torch.contiguous_format, rng=None,
+                 n_classes=6, z_dim=64, dtype=torch.float32):
+        self.variant, self.rng, self.z_dim, self.dtype = variant, rng, z_dim, dtype
+        self.gen = Generator(z_dim + n_classes, attention=variant == "sagan")
+        self.crit = Critic(3 + n_classes)
+        self.gen.apply(weights_init)
+        self.crit.apply(weights_init)
+        self.gen.to(dtype=dtype, memory_format=fmt)
+        self.crit.to(dtype=dtype, memory_format=fmt)
+        self.gen_opt = torch.optim.Adam(self.gen.parameters(), lr=2e-4, betas=(0.5, 0.999))
+        self.crit_opt = torch.optim.Adam(self.crit.parameters(), lr=2e-4, betas=(0.5, 0.999))
+        self.criterion = nn.BCEWithLogitsLoss()
+        self.real = real.to(dtype).contiguous(memory_format=fmt)
+        self.one_hot = nn.functional.one_hot(labels, n_classes).to(dtype)
+        size = real.shape[-1]
+        self.planes = self.one_hot[:, :, None, None].repeat(1, 1, size, size).contiguous(memory_format=fmt)
+
+    def critic_loss(self, fake):
+        """The critic's loss without the penalty, and the penalty (None without one)."""
+        crit, real, planes, batch = self.crit, self.real, self.planes, len(self.real)
+        fake_pred = crit(torch.cat([fake, planes], 1))
+        real_pred = crit(torch.cat([real, planes], 1))
+        if self.variant != "wgan-gp":
+            return (self.criterion(fake_pred, torch.zeros_like(fake_pred)) +
+                    self.criterion(real_pred, torch.ones_like(real_pred))) / 2, None
+        eps = torch.rand(batch, 1, 1, 1, generator=self.rng, dtype=self.dtype)
+        mixed = (eps * real + (1 - eps) * fake).requires_grad_(True)
+        score = crit(torch.cat([mixed, planes], 1))
+        grad, = torch.autograd.grad(score.sum(), mixed, create_graph=True)
+        penalty = 10 * ((grad.reshape(batch, -1).norm(2, dim=1) - 1) ** 2).mean()
+        return fake_pred.mean() - real_pred.mean(), penalty
+
+    def generator_loss(self, fake_pred):
+        if self.variant == "wgan-gp":
+            return -fake_pred.mean()
+        return self.criterion(fake_pred, torch.ones_like(fake_pred))
+
+    def __call__(self):
+        """One step; returns the critic's loss, its penalty (None without) and G's loss."""
+        batch = len(self.real)
+        self.crit_opt.zero_grad()
+        noise = torch.randn(batch, self.z_dim, generator=self.rng, dtype=self.dtype)
+        fake = self.gen(torch.cat([noise, self.one_hot], 1))
+        crit_loss, penalty = self.critic_loss(fake.detach())
+        (crit_loss if penalty is None else crit_loss + penalty).backward()
+        self.crit_opt.step()
+        self.gen_opt.zero_grad()
+        # train.py:221-223: fresh noise, G run again
+        noise = torch.randn(batch, self.z_dim, generator=self.rng, dtype=self.dtype)
+        fake = self.gen(torch.cat([noise, self.one_hot], 1))
+        gen_loss = self.generator_loss(self.crit(torch.cat([fake, self.planes], 1)))
+        gen_loss.backward()
+        self.gen_opt.step()
+        return crit_loss.detach(), penalty if penalty is None else penalty.detach(), gen_loss.detach()
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--variant", choices=["vanilla", "wgan-gp", "sagan"], default="vanilla")
@@ -103,53 +166,10 @@ def main():
         torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     fmt = torch.channels_last if a.channels_last else torch.contiguous_format
-    n_classes, z_dim, batch, size = 6, 64, a.batch, 96
-    gen = Generator(z_dim + n_classes, attention=a.variant == "sagan")
-    crit = Critic(3 + n_classes)
-    gen.apply(weights_init)
-    crit.apply(weights_init)
-    gen.to(memory_format=fmt)
-    crit.to(memory_format=fmt)
-    gen_opt = torch.optim.Adam(gen.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    crit_opt = torch.optim.Adam(crit.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    criterion = nn.BCEWithLogitsLoss()
-    real = (torch.rand(batch, 3, size, size) * 2 - 1).contiguous(memory_format=fmt)
-    labels = torch.randint(0, n_classes, (batch,))
-
-    def critic_loss(fake, planes):
-        fake_pred = crit(torch.cat([fake, planes], 1))
-        real_pred = crit(torch.cat([real, planes], 1))
-        if a.variant != "wgan-gp":
-            return (criterion(fake_pred, torch.zeros_like(fake_pred)) +
-                    criterion(real_pred, torch.ones_like(real_pred))) / 2
-        eps = torch.rand(batch, 1, 1, 1)
-        mixed = (eps * real + (1 - eps) * fake).requires_grad_(True)
-        score = crit(torch.cat([mixed, planes], 1))
-        grad, = torch.autograd.grad(score.sum(), mixed, create_graph=True)
-        penalty = ((grad.reshape(batch, -1).norm(2, dim=1) - 1) ** 2).mean()
-        return fake_pred.mean() - real_pred.mean() + 10 * penalty
-
-    def generator_loss(fake_pred):
-        if a.variant == "wgan-gp":
-            return -fake_pred.mean()
-        return criterion(fake_pred, torch.ones_like(fake_pred))
-
-    def step():
-        one_hot = nn.functional.one_hot(labels, n_classes).float()
-        planes = one_hot[:, :, None, None].repeat(1, 1, size, size).contiguous(memory_format=fmt)
-        crit_opt.zero_grad()
-        noise = torch.randn(batch, z_dim)
-        fake = gen(torch.cat([noise, one_hot], 1))
-        crit_loss = critic_loss(fake.detach(), planes)
-        crit_loss.backward()
-        crit_opt.step()
-        gen_opt.zero_grad()
-        # train.py:221-223: fresh noise, G run again
-        fake = gen(torch.cat([torch.randn(batch, z_dim), one_hot], 1))
-        gen_loss = generator_loss(crit(torch.cat([fake, planes], 1)))
-        gen_loss.backward()
-        gen_opt.step()
-
+    batch, size = a.batch, 96
+    real = torch.rand(batch, 3, size, size) * 2 - 1
+    labels = torch.randint(0, 6, (batch,))
+    step = PaperStep(a.variant, real, labels, fmt)
     step()  # warm-up
     t0 = time.perf_counter()
     for _ in range(a.steps):

@@ -90,7 +90,7 @@ TEST(GradientPenalty, EqualsClosedForm) {
 
   // Independently: the same ε draws, the gradient in closed form, one norm per sample.
   auto rng2 = at::make_generator<at::CPUGeneratorImpl>(99);
-  auto eps = at::rand({n, 1, 1, 1}, rng2, at::TensorOptions(at::kFloat)).to(at::kDouble);
+  auto eps = at::rand({n, 1, 1, 1}, rng2, at::TensorOptions(at::kDouble));  // drawn in the batch's dtype
   double sum = 0, norm_sum = 0;
   for (int64_t i = 0; i < n; ++i) {
     auto xi = eps[i] * real[i] + (1 - eps[i]) * fake[i];

@@ -27,7 +27,6 @@
 #include <torch/nn/functional/conv.h>
 #include <torch/nn/options/conv.h>
 
-#include <array>
 #include <vector>
 
 namespace gan::nn {

@@ -11,7 +11,8 @@
 namespace gan::regularizer {
 
 /// λ · mean over samples of (‖∇ₓ D(x̂)‖₂ − 1)², with x̂ = ε·real + (1 − ε)·fake and one
-/// ε ~ U[0, 1] per sample. (The paper's code took the norm of the batch mean instead.)
+/// ε ~ U[0, 1] per sample, drawn in the batch's dtype. (The paper's code took the norm of the
+/// batch mean instead.)
 /// A k-wide critic output is summed over its k scores before the gradient is taken.
 struct GradientPenalty {
   explicit GradientPenalty(double weight = 10.0) : weight(weight) {
@@ -25,7 +26,7 @@ struct GradientPenalty {
     std::vector<int64_t> eps_shape(real.dim(), 1);
     auto eps = distributed::draw_rows(real.size(0), [&](int64_t m) {  // this rank's rows under data parallel
                  eps_shape[0] = m;
-                 return at::rand(eps_shape, rng, at::TensorOptions(at::kFloat).device(rng.device()));
+                 return at::rand(eps_shape, rng, at::TensorOptions(real.scalar_type()).device(rng.device()));
                }).to(real.options());
     auto mixed = (eps * real.detach() + (1 - eps) * fake.detach()).requires_grad_(true);
     auto scores = critic(mixed);

@@ -10,12 +10,12 @@
 
 namespace gan {
 
-/// Turns autocast on for `device`'s kind at `precision` (nothing for fp32) until the end of the
+/// Turns autocast on for `device`'s kind at `precision` (bf16; nothing for fp32 and fp64) until the end of the
 /// scope, then restores what was there. Use it around forward passes and losses only, as
 /// PyTorch advises: the backward pass runs in the dtypes the forward pass chose.
 class Autocast {
  public:
-  Autocast(Precision precision, c10::Device device) : on_(precision != Precision::fp32), type_(device.type()) {
+  Autocast(Precision precision, c10::Device device) : on_(precision == Precision::bf16), type_(device.type()) {
     if (!on_) return;
     was_enabled_ = enabled();
     was_dtype_ = dtype();

@@ -56,8 +56,18 @@ enum class Precision {
   /// bfloat16 autocast of the forward passes (convolutions and matrix products in bf16, the
   /// rest as autocast decides); the weights, their gradients and the optimizers' state stay
   /// float, and the losses are computed in float.
-  bf16
+  bf16,
+  /// float64 throughout: weights, optimizer state, batches, noise and losses. Several times
+  /// slower; for reference runs against another float64 implementation, where float rounding
+  /// would otherwise decide (Adam's first update moves every weight whose gradient is rounding
+  /// noise by a whole learning rate, so two float32 implementations part within a few steps).
+  fp64
 };
+
+/// The dtype of the weights and of the step's tensors at `precision`.
+inline c10::ScalarType parameter_dtype(Precision precision) {
+  return precision == Precision::fp64 ? c10::kDouble : c10::kFloat;
+}
 
 /// Options of `Trainer`.
 struct TrainerOptions {

@@ -222,6 +222,10 @@ class Trainer {
   std::conditional_t<Deferred, DeferredStats, StepStats> run_step(const torch::Tensor& real,
                                                                   const torch::Tensor& labels);
   void init_weights();
+  /// Puts both networks in the precision's dtype and, with channels_last, in NHWC memory.
+  void place_networks();
+  /// The dtype of the weights and of the step's tensors (float; double at Precision::fp64).
+  c10::ScalarType dtype() const { return parameter_dtype(options_.precision()); }
   nn::CriticOutput critic(const torch::Tensor& images, const torch::Tensor& labels);
   torch::Tensor generate(const torch::Tensor& z, const torch::Tensor& labels);
 

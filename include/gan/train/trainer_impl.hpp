@@ -65,10 +65,7 @@ Trainer<A, L, R, C, G>::Trainer(NetworkSpec spec, TrainerOptions options, A arch
   init_weights();
   g_->to(options_.device());
   d_->to(options_.device());
-  if (options_.channels_last()) {
-    nn::to_channels_last(*g_);
-    nn::to_channels_last(*d_);
-  }
+  place_networks();
   opt_g_ = options_.g_optimizer().make(g_->parameters());
   opt_d_ = options_.d_optimizer().make(d_->parameters());
   if (options_.ema_decay() > 0) ema_ = Ema(*g_);
@@ -83,6 +80,19 @@ void Trainer<A, L, R, C, G>::init_weights() {
       arch_.init_weights(*net, options_.init());
     else
       nn::init_weights(*net, options_.init());
+  }
+}
+
+template <Architecture A, loss::AdversarialLoss L, regularizer::LipschitzConstraint R,
+          conditioning::Conditioning C, augment::Augmentation G>
+void Trainer<A, L, R, C, G>::place_networks() {
+  torch::NoGradGuard no_grad;
+  for (auto* net : {static_cast<torch::nn::Module*>(g_.get()), static_cast<torch::nn::Module*>(d_.get())}) {
+    // Floating-point tensors only (Module::to(dtype) would turn batch norm's step counter too).
+    for (const auto& tensors : {net->parameters(), net->buffers()})
+      for (auto t : tensors)
+        if (t.is_floating_point() && t.scalar_type() != dtype()) t.set_data(t.to(dtype()));
+    if (options_.channels_last()) nn::to_channels_last(*net);
   }
 }
 
@@ -126,10 +136,10 @@ template <Architecture A, loss::AdversarialLoss L, regularizer::LipschitzConstra
 nn::CriticOutput Trainer<A, L, R, C, G>::critic(const torch::Tensor& images,
                                              const torch::Tensor& labels) {
   // Every discriminator call sees the augmented images (the identity without augmentation).
-  // The scores are float whatever the precision of the forward pass: the losses are float.
+  // The scores are float (double at fp64) whatever the precision of the forward pass: the losses are too.
   auto out = d_->forward(conditioning_.discriminator_input(augment_(images, rng_), labels), labels);
-  out.score = out.score.to(at::kFloat);
-  if (out.class_logits.defined()) out.class_logits = out.class_logits.to(at::kFloat);
+  out.score = out.score.to(dtype());
+  if (out.class_logits.defined()) out.class_logits = out.class_logits.to(dtype());
   return out;
 }
 
@@ -139,19 +149,19 @@ torch::Tensor Trainer<A, L, R, C, G>::noise(int64_t n, double truncation) {
   const auto on = at::TensorOptions(rng_.device());
   // In a data-parallel step: this rank's rows of the global batch's noise.
   return distributed::draw_rows(n, [&](int64_t m) {
-    if (truncation <= 0) return at::randn({m, spec_.z_dim()}, rng_, on.dtype(at::kFloat)).to(options_.device());
+    if (truncation <= 0) return at::randn({m, spec_.z_dim()}, rng_, on.dtype(dtype())).to(options_.device());
     // N(0, 1) conditioned on |z| <= ψ, by the inverse of its CDF: z = √2 erf⁻¹(erf(ψ/√2)(2u − 1))
     // for u ~ U[0, 1), in double, in one pass on the device (no redraw loop, no read).
     const auto u = at::rand({m, spec_.z_dim()}, rng_, on.dtype(at::kDouble));
     const auto z = at::erfinv((2 * u - 1) * std::erf(truncation / std::sqrt(2.0))) * std::sqrt(2.0);
-    return z.to(at::kFloat).clamp(-truncation, truncation).to(options_.device());
+    return z.to(dtype()).clamp(-truncation, truncation).to(options_.device());
   });
 }
 
 template <Architecture A, loss::AdversarialLoss L, regularizer::LipschitzConstraint R,
           conditioning::Conditioning C, augment::Augmentation G>
 torch::Tensor Trainer<A, L, R, C, G>::generate(const torch::Tensor& z, const torch::Tensor& labels) {
-  return g_->forward(conditioning_.generator_input(z, labels), labels).to(at::kFloat);
+  return g_->forward(conditioning_.generator_input(z, labels), labels).to(dtype());
 }
 
 namespace detail {
@@ -188,8 +198,8 @@ std::conditional_t<Deferred, DeferredStats, StepStats> Trainer<A, L, R, C, G>::r
     const torch::Tensor& real_in, const torch::Tensor& labels_in) {
   const auto device = options_.device();
   const auto real = options_.channels_last()
-                        ? real_in.to(device, torch::kFloat).contiguous(at::MemoryFormat::ChannelsLast)
-                        : real_in.to(device, torch::kFloat);
+                        ? real_in.to(device, dtype()).contiguous(at::MemoryFormat::ChannelsLast)
+                        : real_in.to(device, dtype());
   const auto labels = labels_in.to(device, torch::kLong);
   const int64_t n = real.size(0);
   g_->train();
@@ -352,7 +362,7 @@ torch::Tensor Trainer<A, L, R, C, G>::sample(const torch::Tensor& labels_in, con
     if (swap) ema_.swap(*g_);
     g_->train(was_training);
   }};
-  return generate(z.to(options_.device(), torch::kFloat), labels);
+  return generate(z.to(options_.device(), dtype()), labels);
 }
 
 template <Architecture A, loss::AdversarialLoss L, regularizer::LipschitzConstraint R,
@@ -455,10 +465,7 @@ void Trainer<A, L, R, C, G>::load(const std::filesystem::path& path, bool force)
     root.read("d_optimizer", od);
     g_->load(g);
     d_->load(d);
-    if (options_.channels_last()) {
-      nn::to_channels_last(*g_);
-      nn::to_channels_last(*d_);
-    }
+    place_networks();  // the archive's tensors replace the weights, in the layout they were saved in
     opt_g_->load(og);
     opt_d_->load(od);
     if (ema_.enabled()) {
