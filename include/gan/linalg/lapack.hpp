@@ -118,7 +118,7 @@ inline void gram_blocked(const Eigen::MatrixXd& x, Eigen::MatrixXd& out, Eigen::
 
 /// x^T x (x: n x d; d x d), or x x^T with `of_rows` (n x n), into the lower triangle of `out`
 /// plus `beta` times what it holds (beta 0 or 1; resized when 0): BLAS's dsyrk where it is
-/// linked, else Eigen's rank update. mirror_lower() fills the upper triangle once all blocks are in.
+/// linked, else detail::gram_blocked. mirror_lower() fills the upper triangle once all blocks are in.
 inline void gram_lower(const Eigen::MatrixXd& x, Eigen::MatrixXd& out, bool of_rows, double beta) {
   const Eigen::Index size = of_rows ? x.rows() : x.cols();
   if (beta == 0) {
@@ -126,8 +126,10 @@ inline void gram_lower(const Eigen::MatrixXd& x, Eigen::MatrixXd& out, bool of_r
     out.setZero();
   }
   if (!detail::fits({x.rows(), x.cols()})) {
-    if (of_rows) out.selfadjointView<Eigen::Lower>().rankUpdate(x);
-    else out.selfadjointView<Eigen::Lower>().rankUpdate(x.transpose());
+    Eigen::MatrixXd g;
+    if (of_rows) detail::gram_blocked(x.transpose(), g);
+    else detail::gram_blocked(x, g);
+    out.triangularView<Eigen::Lower>() += g;
     return;
   }
   const int n = static_cast<int>(x.rows()), d = static_cast<int>(x.cols());
@@ -142,7 +144,7 @@ inline void mirror_lower(Eigen::MatrixXd& m) { m.triangularView<Eigen::StrictlyU
 /// x^T x (x: n x d; d x d), or x x^T with `of_rows` (n x n), symmetric, both triangles filled:
 /// BLAS's dsyrk where it is linked, else detail::gram_blocked.
 inline void gram(const Eigen::MatrixXd& x, Eigen::MatrixXd& out, bool of_rows = false) {
-  if (!detail::fits({x.rows(), x.cols()})) {
+  if (!detail::fits({x.rows(), x.cols()})) {  // no temporary: the blocked product fills both triangles
     if (of_rows) detail::gram_blocked(x.transpose(), out);
     else detail::gram_blocked(x, out);
     return;
