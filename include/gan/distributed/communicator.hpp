@@ -19,6 +19,8 @@
 /// trainer.set_communicator(group, gan::distributed::DataParallelOptions().sync_batch_norm(true));
 /// ```
 
+#include <gan/nn/batch_norm.hpp>
+
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/custom_function.h>
 #include <torch/nn/modules/batchnorm.h>
@@ -180,10 +182,10 @@ struct AllReduceSum : public torch::autograd::Function<AllReduceSum> {
 /// Batch norm of `bn` on `x` ([N, C, ...]): with a current group that synchronises batch norm
 /// and `bn` in training mode, normalised with the global batch's mean and (biased) variance,
 /// the running statistics updated with the global unbiased variance, as torch's SyncBatchNorm;
-/// otherwise `bn` itself.
+/// otherwise gan::nn::batch_norm (`bn`'s own forward, with a fused double backward on the CPU).
 inline at::Tensor batch_norm(torch::nn::BatchNorm2dImpl& bn, const at::Tensor& x) {
   const auto* a = current();
-  if (!a || !a->options.sync_batch_norm() || !bn.is_training()) return bn.forward(x);
+  if (!a || !a->options.sync_batch_norm() || !bn.is_training()) return nn::batch_norm(bn, x);
   const auto& o = bn.options;
   const int64_t c = x.size(1);
   const auto xf = x.to(at::kFloat);

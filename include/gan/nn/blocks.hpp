@@ -6,6 +6,7 @@
 #include <gan/distributed/communicator.hpp>
 #include <gan/nn/conditional_batch_norm.hpp>
 #include <gan/nn/conv_transpose.hpp>
+#include <gan/nn/convolution.hpp>
 #include <gan/nn/layers.hpp>
 
 #include <torch/nn/cloneable.h>
@@ -225,8 +226,10 @@ class DownBlockImpl : public torch::nn::Cloneable<DownBlockImpl> {
     norm.make(*this, o.norm(), o.out_channels(), o.num_classes());
   }
 
+  /// The convolution runs through gan::nn::convolve (a double backward on oneDNN's kernels for
+  /// the gradient penalty, on the CPU).
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& labels = {}) {
-    return activate(norm(conv.forward(x), labels), options.activation());
+    return activate(norm(convolve(conv, x), labels), options.activation());
   }
 
   DownBlockOptions options;

@@ -21,6 +21,8 @@
 /// auto y = gan::nn::transposed_convolution(x, w, F::ConvTranspose2dFuncOptions().bias(b).stride(2));
 /// ```
 
+#include <gan/nn/convolution.hpp>
+
 #include <ATen/Context.h>
 #include <torch/autograd.h>
 #include <torch/nn/module.h>
@@ -54,13 +56,10 @@ struct OneDnnConvTranspose2d : torch::autograd::Function<OneDnnConvTranspose2d> 
     // Only its sizes are read: the ordinary convolution's input, which the result has the shape of.
     const auto like = at::empty(conv_transpose2d_shape(x, w, stride, padding, output_padding, dilation, groups),
                                 x.options().memory_format(format));
-    auto y = std::get<0>(at::convolution_backward(x, like, w, c10::nullopt, stride, padding, dilation, false,
-                                                  {0, 0}, groups, {true, false, false}));
+    const ConvGeometry geo{std::move(stride), std::move(padding), std::move(dilation), groups};
+    auto y = std::get<0>(geo.backward(x, like, w, false, {true, false, false}));
     ctx->save_for_backward({x, w});
-    ctx->saved_data["stride"] = stride;
-    ctx->saved_data["padding"] = padding;
-    ctx->saved_data["dilation"] = dilation;
-    ctx->saved_data["groups"] = groups;
+    geo.save(ctx);
     return y;
   }
 
@@ -68,16 +67,11 @@ struct OneDnnConvTranspose2d : torch::autograd::Function<OneDnnConvTranspose2d> 
                                                  torch::autograd::variable_list grads) {
     const auto saved = ctx->get_saved_variables();
     const auto &x = saved[0], &w = saved[1];
-    const auto stride = ctx->saved_data["stride"].toIntVector();
-    const auto padding = ctx->saved_data["padding"].toIntVector();
-    const auto dilation = ctx->saved_data["dilation"].toIntVector();
-    const auto groups = ctx->saved_data["groups"].toInt();
+    const auto geo = ConvGeometry::load(ctx);
     const auto dy = grads[0].contiguous(x.suggest_memory_format());
     at::Tensor dx, dw;
-    if (ctx->needs_input_grad(0)) dx = at::convolution(dy, w, {}, stride, padding, dilation, false, {0, 0}, groups);
-    if (ctx->needs_input_grad(1))
-      dw = std::get<1>(at::convolution_backward(x, dy, w, c10::nullopt, stride, padding, dilation, false, {0, 0},
-                                                groups, {false, true, false}));
+    if (ctx->needs_input_grad(0)) dx = geo.forward(dy, w);
+    if (ctx->needs_input_grad(1)) dw = std::get<1>(geo.backward(x, dy, w, false, {false, true, false}));
     return {dx, dw, {}, {}, {}, {}, {}};
   }
 };

@@ -162,7 +162,7 @@ class DiscriminatorImpl : public torch::nn::Cloneable<DiscriminatorImpl> {
       else
         h = attention.forward(m.get(), h);
     }
-    CriticOutput out{head.forward(h).flatten(1), {}};
+    CriticOutput out{convolve(head, h).flatten(1), {}};
     for (const auto& t : terms) t->apply(h, labels, out);
     return out;
   }
