@@ -315,15 +315,11 @@ at::Tensor pattern(const std::string& name, at::IntArrayRef shape) {
   return (2 * (t - t.floor()) - 1).view(shape);
 }
 
-bool ends_with(const std::string& s, const std::string& tail) {
-  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
-}
-
 at::Tensor value(const std::string& name, at::IntArrayRef shape) {
   const auto u = pattern(name, shape);
-  if (ends_with(name, "weight_u") || ends_with(name, "weight_v")) return u / u.norm();
-  if (ends_with(name, "bn.weight")) return 1 + 0.02 * u;
-  if (ends_with(name, "bias")) return 0.01 * u;
+  if (name.ends_with("weight_u") || name.ends_with("weight_v")) return u / u.norm();
+  if (name.ends_with("bn.weight")) return 1 + 0.02 * u;
+  if (name.ends_with("bias")) return 0.01 * u;
   return 0.02 * std::sqrt(3.0) * u;
 }
 
@@ -333,7 +329,7 @@ void set_weights(const std::string& net, torch::nn::Module& m) {
   torch::NoGradGuard no_grad;
   for (auto& p : m.named_parameters()) p.value().copy_(value(net + "." + p.key(), p.value().sizes()));
   for (auto& b : m.named_buffers())
-    if (ends_with(b.key(), "weight_u") || ends_with(b.key(), "weight_v"))
+    if (b.key().ends_with("weight_u") || b.key().ends_with("weight_v"))
       b.value().copy_(value(net + "." + b.key(), b.value().sizes()));
 }
 

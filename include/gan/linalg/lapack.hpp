@@ -121,16 +121,20 @@ inline void gram_blocked(const Eigen::MatrixXd& x, Eigen::MatrixXd& out, Eigen::
 /// linked, else detail::gram_blocked. mirror_lower() fills the upper triangle once all blocks are in.
 inline void gram_lower(const Eigen::MatrixXd& x, Eigen::MatrixXd& out, bool of_rows, double beta) {
   const Eigen::Index size = of_rows ? x.rows() : x.cols();
+  if (!detail::fits({x.rows(), x.cols()})) {
+    const auto blocked = [&](Eigen::MatrixXd& into) {
+      if (of_rows) detail::gram_blocked(x.transpose(), into);
+      else detail::gram_blocked(x, into);
+    };
+    if (beta == 0) return blocked(out);  // straight into `out` (both triangles)
+    Eigen::MatrixXd g;
+    blocked(g);
+    out.triangularView<Eigen::Lower>() += g;
+    return;
+  }
   if (beta == 0) {
     resize_fresh(out, size, size);
     out.setZero();
-  }
-  if (!detail::fits({x.rows(), x.cols()})) {
-    Eigen::MatrixXd g;
-    if (of_rows) detail::gram_blocked(x.transpose(), g);
-    else detail::gram_blocked(x, g);
-    out.triangularView<Eigen::Lower>() += g;
-    return;
   }
   const int n = static_cast<int>(x.rows()), d = static_cast<int>(x.cols());
   const int si = of_rows ? n : d, inner = of_rows ? d : n;
@@ -144,11 +148,6 @@ inline void mirror_lower(Eigen::MatrixXd& m) { m.triangularView<Eigen::StrictlyU
 /// x^T x (x: n x d; d x d), or x x^T with `of_rows` (n x n), symmetric, both triangles filled:
 /// BLAS's dsyrk where it is linked, else detail::gram_blocked.
 inline void gram(const Eigen::MatrixXd& x, Eigen::MatrixXd& out, bool of_rows = false) {
-  if (!detail::fits({x.rows(), x.cols()})) {  // no temporary: the blocked product fills both triangles
-    if (of_rows) detail::gram_blocked(x.transpose(), out);
-    else detail::gram_blocked(x, out);
-    return;
-  }
   gram_lower(x, out, of_rows, 0);
   mirror_lower(out);
 }

@@ -222,7 +222,8 @@ class Trainer {
   std::conditional_t<Deferred, DeferredStats, StepStats> run_step(const torch::Tensor& real,
                                                                   const torch::Tensor& labels);
   void init_weights();
-  /// Puts both networks in the precision's dtype and, with channels_last, in NHWC memory.
+  /// Puts both networks on the options' device, in the precision's dtype and, with channels_last,
+  /// in NHWC memory.
   void place_networks();
   /// The dtype of the weights and of the step's tensors (float; double at Precision::fp64).
   c10::ScalarType dtype() const { return parameter_dtype(options_.precision()); }

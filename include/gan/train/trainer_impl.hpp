@@ -63,8 +63,6 @@ Trainer<A, L, R, C, G>::Trainer(NetworkSpec spec, TrainerOptions options, A arch
     d_ = arch_.make_discriminator(spec_);
   }
   init_weights();
-  g_->to(options_.device());
-  d_->to(options_.device());
   place_networks();
   opt_g_ = options_.g_optimizer().make(g_->parameters());
   opt_d_ = options_.d_optimizer().make(d_->parameters());
@@ -88,6 +86,7 @@ template <Architecture A, loss::AdversarialLoss L, regularizer::LipschitzConstra
 void Trainer<A, L, R, C, G>::place_networks() {
   torch::NoGradGuard no_grad;
   for (auto* net : {static_cast<torch::nn::Module*>(g_.get()), static_cast<torch::nn::Module*>(d_.get())}) {
+    net->to(options_.device());
     // Floating-point tensors only (Module::to(dtype) would turn batch norm's step counter too).
     for (const auto& tensors : {net->parameters(), net->buffers()})
       for (auto t : tensors)
